@@ -1,0 +1,52 @@
+# The README's commands. Thin wrappers: every step is visible here.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+
+.PHONY: demo setup setup-dev browser migrate test lint e2e bench vendor clean
+
+## demo: set up and run Quorum on embedded defaults (SQLite, file-system broker, a real worker, demo data)
+demo: setup
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py run_embedded $${ADDRPORT:-127.0.0.1:8000}
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+setup: $(VENV)/bin/activate
+	$(PIP) install --quiet -e .
+
+setup-dev: $(VENV)/bin/activate
+	$(PIP) install --quiet -e '.[dev]'
+
+## browser: Debian's Chromium for the browser tests (Playwright cannot download its own here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Chromium first: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+## test: set up and run every test (SQLite and the file-system broker unless DATABASE_URL / CELERY_BROKER_URL are set)
+test: setup-dev browser lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: setup-dev browser
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+## bench: the benchmarks in bench/ (print figures and same-run ratios; never fail on a time)
+bench: setup-dev
+	$(PY) bench/run.py
+
+vendor:
+	cd /tmp && npm pack katex@0.16.47 htmx.org@2.0.11 >/dev/null
+	@echo "unpack into static/vendor/ (see static/vendor/README.md)"
+
+clean:
+	rm -rf var/test var/broker

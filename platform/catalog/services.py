@@ -1,0 +1,244 @@
+"""Every write to the catalogue: lifecycle transitions and the question import."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import (
+    DEFAULT_LICENCE,
+    Question,
+    QuestionState,
+    QuestionTransition,
+    RetireReason,
+    Site,
+)
+from catalog.records import QuestionRecord
+from common.errors import DomainError, InvalidTransition
+
+logger = logging.getLogger(__name__)
+
+S = QuestionState
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.OPEN, S.RETIRED},
+    S.OPEN: {S.CANDIDATE, S.SOLVED, S.DISPUTED, S.RETIRED},
+    S.CANDIDATE: {S.OPEN, S.SOLVED, S.DISPUTED, S.RETIRED},
+    S.SOLVED: {S.DISPUTED, S.OPEN, S.RETIRED},
+    S.DISPUTED: {S.OPEN, S.CANDIDATE, S.SOLVED, S.RETIRED},
+    S.RETIRED: {S.OPEN},
+}
+
+CONTENT_FIELDS = [
+    "site", "title", "body", "body_markdown", "category", "tags", "link", "licence",
+    "attribution", "votes", "views", "diamond", "comment_count", "source_created_at", "extra",
+    "content_hash", "updated_at",
+]  # fmt: skip
+
+
+@transaction.atomic
+def question_transition(
+    *,
+    question: Question,
+    to_state: str,
+    actor: User | None,
+    reason: str = "",
+    retire_reason: str = "",
+) -> Question:
+    """Move a question to another state and record who did it and why."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    from_state = question.state
+    if to_state not in ALLOWED_TRANSITIONS.get(from_state, set()):
+        raise InvalidTransition(
+            f"A {question.get_state_display().lower()} question cannot become "
+            f"{QuestionState(to_state).label.lower()}."
+        )
+    if to_state == S.RETIRED:
+        if retire_reason not in RetireReason.values:
+            raise DomainError(
+                f"Retiring needs a reason: one of {', '.join(RetireReason.values)}."
+            )
+    else:
+        retire_reason = ""
+    question.state = to_state
+    question.retire_reason = retire_reason
+    question.last_activity_at = timezone.now()
+    question.save(update_fields=["state", "retire_reason", "last_activity_at", "updated_at"])
+    QuestionTransition.objects.create(
+        question=question,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        reason=reason or retire_reason,
+    )
+    return question
+
+
+def question_open(*, question: Question, actor: User | None, reason: str = "") -> Question:
+    return question_transition(question=question, to_state=S.OPEN, actor=actor, reason=reason)
+
+
+def question_retire(
+    *, question: Question, actor: User | None, retire_reason: str, note: str = ""
+) -> Question:
+    label = RetireReason(retire_reason).label if retire_reason in RetireReason.values else ""
+    return question_transition(
+        question=question,
+        to_state=S.RETIRED,
+        actor=actor,
+        reason=f"{label}: {note}" if note and label else note or label,
+        retire_reason=retire_reason,
+    )
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, other: "ImportOutcome") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed.extend(other.failed)
+
+
+@dataclass(frozen=True)
+class NumberedRecord:
+    line_number: int
+    record: QuestionRecord
+
+
+class SiteCache:
+    """Sites by slug, created on first sight (one query per new site, not per question)."""
+
+    def __init__(self) -> None:
+        self._by_slug: dict[str, Site] = {}
+
+    def forget(self) -> None:
+        self._by_slug.clear()
+
+    def get(self, slug: str) -> Site:
+        if slug not in self._by_slug:
+            site, _ = Site.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": slug.replace("-", " ").title(),
+                    "url": f"https://{slug}.stackexchange.com" if "." not in slug else "",
+                    "attribution": "Stack Exchange contributors",
+                },
+            )
+            self._by_slug[slug] = site
+        return self._by_slug[slug]
+
+
+def question_import_batch(
+    *,
+    items: Iterable[NumberedRecord],
+    source: str,
+    initial_state: str = S.OPEN,
+    actor: User | None = None,
+    sites: SiteCache | None = None,
+) -> ImportOutcome:
+    """Upsert validated records on (source, external id); each record is all or nothing.
+
+    The batch is written in one transaction; if the database refuses it, each record is
+    retried alone so one bad record cannot take the others down with it.
+    """
+    if initial_state not in (S.DRAFT, S.OPEN):
+        raise DomainError("Imported questions start as draft or open.")
+    latest = {item.record.external_id: item for item in items}  # a later line wins
+    sites = sites or SiteCache()
+    try:
+        with transaction.atomic():
+            return _upsert(list(latest.values()), source, initial_state, actor, sites)
+    except (IntegrityError, DatabaseError) as exc:
+        logger.warning("import batch refused (%s); retrying record by record", exc)
+    outcome = ImportOutcome()
+    for item in latest.values():
+        sites.forget()  # sites created inside a rolled-back transaction are gone
+        try:
+            with transaction.atomic():
+                outcome.add(_upsert([item], source, initial_state, actor, sites))
+        except (IntegrityError, DatabaseError) as exc:
+            outcome.failed.append((item.line_number, f"the database refused it: {exc}"))
+    return outcome
+
+
+def _upsert(
+    items: list[NumberedRecord], source: str, state: str, actor: User | None, sites: SiteCache
+) -> ImportOutcome:
+    outcome = ImportOutcome()
+    known = dict(
+        Question.objects.filter(
+            source=source, external_id__in=[i.record.external_id for i in items]
+        ).values_list("external_id", "content_hash")
+    )
+    now = timezone.now()
+    rows = []
+    for item in items:
+        record = item.record
+        content_hash = record.content_hash
+        if known.get(record.external_id) == content_hash:
+            outcome.unchanged += 1
+            continue
+        if record.external_id in known:
+            outcome.updated += 1
+        else:
+            outcome.created += 1
+        rows.append(_question_row(record, source, state, content_hash, sites, now))
+    if rows:
+        Question.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["source", "external_id"],
+            update_fields=CONTENT_FIELDS,
+        )
+    new_ids = [row.external_id for row in rows if row.external_id not in known]
+    if new_ids:
+        created = Question.objects.filter(source=source, external_id__in=new_ids)
+        QuestionTransition.objects.bulk_create(
+            QuestionTransition(
+                question_id=pk, from_state="", to_state=state, actor=actor,
+                reason=f"imported from {source}",
+            )
+            for pk in created.values_list("pk", flat=True)
+        )  # fmt: skip
+    return outcome
+
+
+def _question_row(
+    record: QuestionRecord, source: str, state: str, content_hash: str, sites: SiteCache, now
+) -> Question:
+    site = sites.get(record.site)
+    return Question(
+        source=source,
+        external_id=record.external_id,
+        site=site,
+        title=record.title,
+        body=record.body,
+        body_markdown=record.body_markdown,
+        category=record.category,
+        tags=record.tags,
+        link=record.link,
+        licence=site.licence or DEFAULT_LICENCE,
+        attribution=site.attribution,
+        votes=record.votes,
+        views=record.views,
+        diamond=record.diamond,
+        comment_count=record.comment_count,
+        source_created_at=record.source_created_at,
+        extra=record.extra,
+        content_hash=content_hash,
+        state=state,
+        last_activity_at=record.source_created_at or now,
+        created_at=now,
+        updated_at=now,
+    )

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from catalog import selectors
+from catalog.models import Question
+from common.rendering import render_user_content
+
+
+@require_GET
+def question_list(request):
+    filterset = selectors.question_filter(request.GET)
+    questions = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = selectors.question_page(
+        questions, page=request.GET.get("page"), per_page=settings.QUORUM_PAGE_SIZE
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query_string": query.urlencode(),
+        "sites": selectors.site_list(),
+    }
+    template = "catalog/question_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+def question_detail(request, pk: int):
+    try:
+        question = selectors.question_detail(pk)
+    except Question.DoesNotExist:
+        raise Http404("No such question.") from None
+    context = {
+        "question": question,
+        "body_html": render_user_content(question.body),
+        "history": selectors.question_history(question),
+    }
+    return render(request, "catalog/question_detail.html", context)

@@ -1,0 +1,10 @@
+"""Settings for the test suite: the real settings, read as a developer's machine would."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("QUORUM_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only

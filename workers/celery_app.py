@@ -1,0 +1,48 @@
+"""The Celery application. Configuration comes from Django settings (CELERY_* names)."""
+
+import os
+import sys
+from pathlib import Path
+
+from celery import Celery
+
+from workers.queues import DEFAULT, TASK_QUEUES, TASK_ROUTES
+from workers.schedule import BEAT_SCHEDULE
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (str(ROOT), str(ROOT / "platform")):
+    if path not in sys.path:
+        sys.path.append(path)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("quorum")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=TASK_QUEUES,
+    task_default_queue=DEFAULT,
+    task_routes=TASK_ROUTES,
+    beat_schedule=BEAT_SCHEDULE,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+)
+app.autodiscover_tasks(["workers"], related_name="tasks")
+
+
+@app.on_configure.connect
+def _configure_filesystem_broker(sender: Celery, **_: object) -> None:
+    """The embedded default: a broker in var/broker that needs no server."""
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        return
+    folder = Path(settings.CELERY_BROKER_DIR)
+    for sub in ("out", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    sender.conf.broker_transport_options = {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }

@@ -1,0 +1,16 @@
+"""The one place where queue names and task routing live (ARCHITECTURE.md §5)."""
+
+from kombu import Queue
+
+DEFAULT = "default"
+LLM_IO = "llm_io"
+GPU = "gpu"
+
+ALL_QUEUES = (DEFAULT, LLM_IO, GPU)
+
+TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in ALL_QUEUES)
+
+# Stable task names (never derived from module paths) mapped to their queue.
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "quorum.ping": {"queue": DEFAULT},
+}
