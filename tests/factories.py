@@ -39,3 +39,12 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     votes = 10
     content_hash = factory.Sequence(lambda n: f"{n:064d}")
     last_activity_at = factory.LazyFunction(timezone.now)
+
+
+class ModelEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "submissions.ModelEntry"
+
+    owner = factory.SubFactory(UserFactory, is_builder=True)
+    name = factory.Sequence(lambda n: f"model-{n}")
+    version = "1"

@@ -46,4 +46,4 @@ def test_import_contracts_hold():
         cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": f"{ROOT}/platform:{ROOT}"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken" in result.stdout
+    assert "0 broken" in result.stdout

@@ -32,3 +32,51 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.public_name
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    SUBMIT = "submit", "Submit"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        from django.utils import timezone
+
+        now = timezone.now()
+        return self.filter(revoked_at=None).filter(
+            models.Q(expires_at=None) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """An API token: shown once, stored as a SHA-256 hash, found by its public prefix."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    lookup = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"qrm_{self.lookup}_…"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return self.revoked_at is None and not expired

@@ -1,11 +1,18 @@
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import ApiToken, Role, TokenScope, User
 from common.errors import DomainError
 
 CURATOR_GROUP = "curators"
-CURATED_APPS = ("catalog",)
+CURATED_APPS = ("catalog", "submissions")
 
 ROLE_FIELDS = {Role.EXPERT: "is_expert", Role.BUILDER: "is_builder", Role.CURATOR: "is_curator"}
 
@@ -48,3 +55,66 @@ def user_create(
     for role in roles:
         user_set_role(user=user, role=role, granted=True)
     return user
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+TOKEN_PREFIX = "qrm"  # noqa: S105 — a public marker, not a secret
+LAST_USED_RESOLUTION_S = 60
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str  # shown once, never stored
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> IssuedToken:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise DomainError("Give the token a name of 1 to 100 characters.")
+    unknown = set(scopes) - set(TokenScope.values)
+    if unknown or not scopes:
+        raise DomainError(f"Scopes must be among {', '.join(TokenScope.values)}; got {sorted(scopes)}.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("The expiry must be in the future.")
+    lookup = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, lookup=lookup, secret_hash=_hash_secret(secret),
+        scopes=sorted(set(scopes)), expires_at=expires_at,
+    )  # fmt: skip
+    return IssuedToken(token=token, plaintext=f"{TOKEN_PREFIX}_{lookup}_{secret}")
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise DomainError("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The usable token this plaintext proves, or None. Records the last use (coarsely)."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.objects.usable().select_related("user").filter(lookup=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.secret_hash, _hash_secret(parts[2])):
+        return None
+    if not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

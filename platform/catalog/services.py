@@ -116,6 +116,19 @@ class NumberedRecord:
     record: QuestionRecord
 
 
+KNOWN_SITES = {
+    "math": ("Mathematics", "https://math.stackexchange.com"),
+    "mathoverflow": ("MathOverflow", "https://mathoverflow.net"),
+    "cstheory": ("Theoretical Computer Science", "https://cstheory.stackexchange.com"),
+    "softwareengineering": ("Software Engineering", "https://softwareengineering.stackexchange.com"),
+    "unix": ("Unix & Linux", "https://unix.stackexchange.com"),
+    "scifi": ("Science Fiction & Fantasy", "https://scifi.stackexchange.com"),
+    "stackoverflow": ("Stack Overflow", "https://stackoverflow.com"),
+    "superuser": ("Super User", "https://superuser.com"),
+    "serverfault": ("Server Fault", "https://serverfault.com"),
+}
+
+
 class SiteCache:
     """Sites by slug, created on first sight (one query per new site, not per question)."""
 
@@ -127,13 +140,12 @@ class SiteCache:
 
     def get(self, slug: str) -> Site:
         if slug not in self._by_slug:
+            name, url = KNOWN_SITES.get(
+                slug, (slug.replace("-", " ").title(), f"https://{slug}.stackexchange.com")
+            )
             site, _ = Site.objects.get_or_create(
                 slug=slug,
-                defaults={
-                    "name": slug.replace("-", " ").title(),
-                    "url": f"https://{slug}.stackexchange.com" if "." not in slug else "",
-                    "attribution": "Stack Exchange contributors",
-                },
+                defaults={"name": name, "url": url, "attribution": "Stack Exchange contributors"},
             )
             self._by_slug[slug] = site
         return self._by_slug[slug]

@@ -32,15 +32,21 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "common",
     "accounts",
     "catalog",
+    "submissions",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "api.middleware.ApiRequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +137,48 @@ CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
+QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)
+QUORUM_MAX_ANSWER_CHARS = env.int("QUORUM_MAX_ANSWER_CHARS", 100_000)
+# Largest API request body accepted (413 beyond): room for a full bulk of large answers.
+QUORUM_MAX_API_REQUEST_BYTES = env.int("QUORUM_MAX_API_REQUEST_BYTES", 20 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = QUORUM_MAX_API_REQUEST_BYTES
+
+CACHES = {"default": env.dj_cache_url("CACHE_URL", "locmem://")}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "read": env.str("QUORUM_THROTTLE_READ", "1200/min"),
+        "submit": env.str("QUORUM_THROTTLE_SUBMIT", "120/min"),
+        "anon": env.str("QUORUM_THROTTLE_ANON", "300/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Quorum API",
+    "DESCRIPTION": (
+        "Submit model answers to open questions and read their validation and review status. "
+        "Authenticate with `Authorization: Bearer qrm_…` (tokens from your profile page)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

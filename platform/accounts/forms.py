@@ -1,0 +1,24 @@
+from django import forms
+from django.utils import timezone
+
+from accounts.models import TokenScope
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. 'eval cluster'.")
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ]
+    )
+    expires_at = forms.DateField(
+        required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The token stops working at the start of this day (UTC).",
+    )  # fmt: skip
+
+    def clean_expires_at(self):
+        day = self.cleaned_data["expires_at"]
+        if day is None:
+            return None
+        moment = timezone.datetime.combine(day, timezone.datetime.min.time(), tzinfo=timezone.UTC)
+        if moment <= timezone.now():
+            raise forms.ValidationError("Choose a day in the future.")
+        return moment

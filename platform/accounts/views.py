@@ -1,0 +1,54 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import TokenForm
+from accounts.models import ApiToken
+from accounts.services import api_token_create, api_token_revoke
+from common.errors import DomainError
+
+
+def _tokens_context(request, form=None, issued=None):
+    return {
+        "form": form or TokenForm(),
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "issued": issued,
+    }
+
+
+def _render_tokens(request, context, status=200):
+    template = "accounts/profile.html"
+    if request.htmx:
+        template += "#tokens"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    if request.method == "GET":
+        return _render_tokens(request, _tokens_context(request))
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _render_tokens(request, _tokens_context(request, form=form), status=400)
+    try:
+        issued = api_token_create(
+            user=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
+        )  # fmt: skip
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return _render_tokens(request, _tokens_context(request, form=form), status=400)
+    return _render_tokens(request, _tokens_context(request, issued=issued.plaintext), status=201)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    api_token_revoke(token=token, actor=request.user)
+    if request.htmx:
+        return _render_tokens(request, _tokens_context(request))
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:profile")

@@ -1,0 +1,19 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from catalog import api as catalog_api
+from submissions import api as submissions_api
+
+app_name = "api"
+urlpatterns = [
+    path("questions/", catalog_api.QuestionListApi.as_view(), name="question-list"),
+    path("questions/<int:pk>/", catalog_api.QuestionDetailApi.as_view(), name="question-detail"),
+    path("model-entries/", submissions_api.ModelEntryListApi.as_view(), name="model-entry-list"),
+    path("model-entries/<int:pk>/", submissions_api.ModelEntryDetailApi.as_view(), name="model-entry-detail"),
+    path("answers/", submissions_api.AnswerListApi.as_view(), name="answer-list"),
+    path("answers/bulk/", submissions_api.AnswerBulkApi.as_view(), name="answer-bulk"),
+    path("answers/<int:pk>/", submissions_api.AnswerDetailApi.as_view(), name="answer-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+
+from catalog.models import Question
+from common.models import TimeStampedModel
+
+
+class ModelEntry(TimeStampedModel):
+    """One model under test, with its provenance. A new model version is a new entry."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="model_entries"
+    )
+    organisation = models.CharField(max_length=200, blank=True)
+    name = models.CharField(
+        max_length=200, help_text="The model name used in answer files (UQ's model_name)."
+    )
+    version = models.CharField(max_length=100, default="1")
+    display_name = models.CharField(max_length=200, blank=True)
+    base_model = models.CharField(max_length=200, blank=True)
+    provider = models.CharField(max_length=200, blank=True)
+    generation_params = models.JSONField(default=dict, blank=True)
+    system_prompt = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    # For generation jobs: an OpenAI-compatible endpoint. The key is never stored: only the
+    # name of the environment variable that holds it on the workers.
+    endpoint_base_url = models.URLField(max_length=500, blank=True)
+    endpoint_model = models.CharField(max_length=200, blank=True)
+    endpoint_key_env = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name", "version"], name="model_entry_unique_owner_name_version"
+            )
+        ]
+        ordering = ["name", "version"]
+        verbose_name_plural = "model entries"
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.name} {self.version}"
+
+
+class ValidationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Error"
+
+
+class ReviewState(models.TextChoices):
+    UNREVIEWED = "unreviewed", "Not reviewed"
+    IN_REVIEW = "in_review", "In review"
+    VERIFIED_CORRECT = "verified_correct", "Verified correct"
+    VERIFIED_INCORRECT = "verified_incorrect", "Verified incorrect"
+    DISPUTED = "disputed", "Disputed"
+
+
+class Answer(models.Model):
+    """A model's answer to a question. The row is also the validation outbox (issue 5)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    model_entry = models.ForeignKey(ModelEntry, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(help_text="The judged answer (without the reasoning trace).")
+    reasoning = models.TextField(blank=True, help_text="Text before the closing </think>.")
+    content_hash = models.CharField(max_length=64)
+    metadata = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    validation_state = models.CharField(
+        max_length=20, choices=ValidationState.choices, default=ValidationState.PENDING
+    )
+    review_state = models.CharField(
+        max_length=20, choices=ReviewState.choices, default=ReviewState.UNREVIEWED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_entry", "question"], name="answer_unique_entry_question"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["validation_state", "next_attempt_at"], name="answer_validation_due"),
+            models.Index(fields=["model_entry", "-submitted_at"], name="answer_entry_recent"),
+        ]
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model_entry} → {self.question_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored response of a POST made with an Idempotency-Key, replayed on a retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status_code}"

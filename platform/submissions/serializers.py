@@ -1,0 +1,80 @@
+from rest_framework import serializers
+
+from submissions.models import Answer, ModelEntry
+
+MAX_PARAMS_BYTES = 20_000
+
+
+class ModelEntrySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    answer_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = ModelEntry
+        fields = [
+            "id", "owner", "organisation", "name", "version", "display_name", "base_model",
+            "provider", "generation_params", "system_prompt", "notes", "endpoint_base_url",
+            "endpoint_model", "endpoint_key_env", "created_at", "updated_at", "answer_count",
+        ]  # fmt: skip
+        read_only_fields = ["id", "owner", "created_at", "updated_at", "answer_count"]
+        validators = []  # uniqueness is the service's rule, with a clear 409
+
+    def validate_generation_params(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if len(str(value)) > MAX_PARAMS_BYTES:
+            raise serializers.ValidationError(f"At most {MAX_PARAMS_BYTES:,} characters.")
+        return value
+
+    def validate_endpoint_key_env(self, value):
+        if value and not value.replace("_", "").isalnum():
+            raise serializers.ValidationError(
+                "The name of an environment variable (letters, digits, _), never the key itself."
+            )
+        return value
+
+
+class AnswerItemSerializer(serializers.Serializer):
+    """One line of a UQ answer file."""
+
+    question_id = serializers.CharField(help_text="The question's id in its source (UQ's question_id).")
+    answer = serializers.CharField(
+        help_text="The answer. Text before a closing </think> is kept as the reasoning trace."
+    )
+    metadata = serializers.DictField(required=False, help_text="Anything you want kept with it.")
+    model_name = serializers.CharField(required=False, help_text="Ignored (the entry decides).")
+
+
+class BulkAnswerSerializer(serializers.Serializer):
+    model_entry = serializers.IntegerField(help_text="Your model entry's id.")
+    source = serializers.CharField(
+        required=False, help_text="Question source, when an id exists in several (e.g. 'uq')."
+    )
+    answers = AnswerItemSerializer(many=True, help_text="Up to 1,000 answers, all or nothing.")
+
+
+class BulkResultItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    question_id = serializers.CharField()
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "unchanged"])
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    answers = BulkResultItemSerializer(many=True)
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    question_id = serializers.CharField(source="question.external_id", read_only=True)
+    question = serializers.PrimaryKeyRelatedField(read_only=True)
+    model_entry = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id", "question", "question_id", "model_entry", "text", "reasoning", "content_hash",
+            "metadata", "submitted_at", "validation_state", "review_state", "attempts",
+        ]  # fmt: skip
+        read_only_fields = fields
