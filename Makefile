@@ -32,6 +32,7 @@ browser:
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 ## test: set up and run every test (SQLite and the file-system broker unless DATABASE_URL / CELERY_BROKER_URL are set)
 test: setup-dev browser lint

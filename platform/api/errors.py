@@ -78,3 +78,28 @@ def _flatten(data, prefix=""):
                 yield from _flatten(value, f"{prefix}[{index}]")
     else:
         yield {"field": prefix, "reason": str(data)}
+
+
+def _json_problem(status_code: int, detail: str):
+    from django.http import JsonResponse
+
+    body = {"type": "about:blank", "title": TITLES.get(status_code, "Error"), "status": status_code,
+            "detail": detail}  # fmt: skip
+    return JsonResponse(body, status=status_code, content_type="application/problem+json")
+
+
+def page_not_found(request, exception=None):
+    """404 outside any view: a JSON problem under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_problem(404, "No such endpoint or object.")
+    from django.views.defaults import page_not_found as html_page_not_found
+
+    return html_page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return _json_problem(500, "Something went wrong on our side; it has been logged.")
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request)

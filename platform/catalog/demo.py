@@ -1,5 +1,6 @@
 """Demo data: users for each role and the questions in demo/questions.jsonl."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from catalog.services import (
     question_import_batch,
     question_retire,
 )
+from submissions.models import ModelEntry
+from submissions.services import answer_submit_bulk, model_entry_create
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "questions.jsonl"
+DEMO_ANSWERS = Path(__file__).resolve().parent / "demo" / "answers.jsonl"
 DEMO_SOURCE = "quorum-demo"
 
 
@@ -35,6 +39,13 @@ DEMO_USERS = (
     DemoUser("builder", "quorum-builder", (Role.BUILDER,), "Bo Builder", "Open Models Lab"),
     DemoUser("builder2", "quorum-builder2", (Role.BUILDER,), "Bea Builder", "Frontier AI"),
 )
+# model_name in answers.jsonl → (owner, entry fields)
+DEMO_MODELS = {
+    "atlas-7b": ("builder", {"display_name": "Atlas 7B", "version": "2026-10", "base_model": "atlas-7b-base",
+                             "provider": "self-hosted vLLM", "generation_params": {"temperature": 0.7}}),
+    "nova-2": ("builder2", {"display_name": "Nova 2", "version": "2.0", "provider": "Frontier AI API",
+                            "generation_params": {"temperature": 0.7, "max_tokens": 4096}}),
+}  # fmt: skip
 DEMO_ADMIN = DemoUser("admin", "quorum-admin", (), "Ada Admin")
 
 
@@ -61,15 +72,33 @@ def demo_users_ensure() -> list[DemoUser]:
 def demo_questions_ensure() -> ImportOutcome:
     lines = DEMO_FILE.read_text(encoding="utf-8").splitlines()
     items = [NumberedRecord(n, parse_line(line)) for n, line in enumerate(lines, 1) if line.strip()]
-    outcome = question_import_batch(items=items, source=DEMO_SOURCE)
-    _demo_lifecycle()
-    return outcome
+    return question_import_batch(items=items, source=DEMO_SOURCE)
+
+
+def demo_answers_ensure() -> int:
+    """Model entries for the demo builders and their answers (failed generations skipped)."""
+    by_model: dict[str, list[dict]] = {}
+    for line in DEMO_ANSWERS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if "answer" in row:
+            by_model.setdefault(row["model_name"], []).append(row)
+    submitted = 0
+    for model_name, rows in by_model.items():
+        username, fields = DEMO_MODELS[model_name]
+        owner = User.objects.get(username=username)
+        entry = ModelEntry.objects.filter(owner=owner, name=model_name).first()
+        if entry is None:
+            entry = model_entry_create(owner=owner, name=model_name, **fields)
+        outcome = answer_submit_bulk(entry=entry, raw_items=rows, source=DEMO_SOURCE)
+        submitted += outcome.created
+    return submitted
 
 
 def _demo_lifecycle() -> None:
     """Show one retired question, once: a curator's decision with its reason."""
     curator = User.objects.filter(username="curator").first()
-    question = Question.objects.filter(source=DEMO_SOURCE).order_by("votes", "id").first()
+    unanswered = Question.objects.filter(source=DEMO_SOURCE, answers__isnull=True)
+    question = unanswered.order_by("votes", "id").first()
     if question is None or question.transitions.exclude(actor=None).exists():
         return
     if question.state == QuestionState.OPEN:
@@ -79,7 +108,17 @@ def _demo_lifecycle() -> None:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DemoOutcome:
+    users: list[DemoUser]
+    questions: ImportOutcome
+    answers_created: int
+
+
 @transaction.atomic
-def demo_seed() -> tuple[list[DemoUser], ImportOutcome]:
+def demo_seed() -> DemoOutcome:
     users = demo_users_ensure()
-    return users, demo_questions_ensure()
+    questions = demo_questions_ensure()
+    answers = demo_answers_ensure()
+    _demo_lifecycle()
+    return DemoOutcome(users, questions, answers)

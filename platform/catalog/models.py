@@ -48,6 +48,9 @@ class QuestionQuerySet(models.QuerySet):
     def public(self):
         return self.exclude(state=QuestionState.DRAFT)
 
+    def answerable(self):
+        return self.exclude(state__in=[QuestionState.DRAFT, QuestionState.RETIRED])
+
     def with_tag(self, tag: str):
         if connection.vendor == "postgresql":
             return self.filter(tags__contains=[tag])

@@ -29,5 +29,11 @@ def question_detail(pk: int) -> Question:
     return Question.objects.public().select_related("site").get(pk=pk)
 
 
+def question_answers(question: Question) -> list:
+    return list(
+        question.answers.select_related("model_entry").order_by("submitted_at", "id")
+    )
+
+
 def question_history(question: Question) -> list[QuestionTransition]:
     return list(question.transitions.select_related("actor"))

@@ -1,12 +1,16 @@
 from rest_framework import serializers
 
-from catalog.models import Question
+from catalog.models import Question, RetireReason
 
 
 class QuestionSerializer(serializers.ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     question_id = serializers.CharField(source="external_id", read_only=True)
     url = serializers.SerializerMethodField()
+    link = serializers.CharField(read_only=True, help_text="The original post ('' if unknown).")
+    retire_reason = serializers.ChoiceField(
+        choices=RetireReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Question

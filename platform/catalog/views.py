@@ -35,9 +35,11 @@ def question_detail(request, pk: int):
         question = selectors.question_detail(pk)
     except Question.DoesNotExist:
         raise Http404("No such question.") from None
+    answers = selectors.question_answers(question)
     context = {
         "question": question,
         "body_html": render_user_content(question.body),
+        "answers": [(answer, render_user_content(answer.text)) for answer in answers],
         "history": selectors.question_history(question),
     }
     return render(request, "catalog/question_detail.html", context)

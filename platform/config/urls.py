@@ -13,3 +13,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("catalog.urls")),
 ]
+
+handler404 = "api.errors.page_not_found"
+handler500 = "api.errors.server_error"

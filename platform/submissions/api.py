@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import problem
+from api.filters import IdFilter
 from api.idempotency import IdempotentPostMixin
 from api.permissions import IsBuilder, TokenScopePermission
 from submissions import selectors, services
@@ -29,13 +30,14 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="Retrying with the same key returns the first response instead of acting twice.",
 )  # fmt: skip
 PROBLEM = OpenApiResponse(description="A JSON problem (RFC 9457) with `detail` and `errors`.")
+IDEMPOTENCY_MISMATCH = OpenApiResponse(description="The Idempotency-Key was used for another request.")
 
 
 @extend_schema_view(
     get=extend_schema(summary="List your model entries", tags=["model entries"]),
     post=extend_schema(
         summary="Register a model entry", tags=["model entries"], parameters=[IDEMPOTENCY_HEADER],
-        responses={201: ModelEntrySerializer, 400: PROBLEM, 409: PROBLEM},
+        responses={201: ModelEntrySerializer, 400: PROBLEM, 409: PROBLEM, 422: IDEMPOTENCY_MISMATCH},
     ),
 )  # fmt: skip
 class ModelEntryListApi(IdempotentPostMixin, generics.ListAPIView):
@@ -50,6 +52,7 @@ class ModelEntryListApi(IdempotentPostMixin, generics.ListAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entry = services.model_entry_create(owner=request.user, **serializer.validated_data)
+        entry = self.get_queryset().get(pk=entry.pk)  # with its answer count
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -80,7 +83,7 @@ class ModelEntryDetailApi(generics.RetrieveAPIView):
     summary="Submit answers in bulk", tags=["answers"], parameters=[IDEMPOTENCY_HEADER],
     request=BulkAnswerSerializer,
     responses={201: BulkResultSerializer, 200: BulkResultSerializer, 400: PROBLEM, 404: PROBLEM,
-               409: PROBLEM, 413: PROBLEM, 429: PROBLEM},
+               409: PROBLEM, 413: PROBLEM, 422: IDEMPOTENCY_MISMATCH, 429: PROBLEM},
     description=(
         "All or nothing: if any answer is invalid, nothing is stored and every invalid item is "
         "listed with its index, field and reason. Sending the same answer again is a success "
@@ -110,6 +113,8 @@ class AnswerApiFilter(filters.FilterSet):
     validation_state = filters.ChoiceFilter(choices=ValidationState.choices)
     review_state = filters.ChoiceFilter(choices=ReviewState.choices)
     question_id = filters.CharFilter(field_name="question__external_id")
+    model_entry = IdFilter(field_name="model_entry_id")
+    question = IdFilter(field_name="question_id")
 
     class Meta:
         model = Answer

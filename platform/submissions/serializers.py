@@ -8,6 +8,13 @@ MAX_PARAMS_BYTES = 20_000
 class ModelEntrySerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     answer_count = serializers.IntegerField(read_only=True, required=False)
+    endpoint_base_url = serializers.URLField(
+        max_length=200, required=False, allow_blank=True,
+        help_text="OpenAI-compatible base URL for generation jobs, e.g. http://host:8000/v1.",
+    )  # fmt: skip
+    generation_params = serializers.DictField(
+        required=False, help_text="Sampling parameters used (temperature, max_tokens, …)."
+    )
 
     class Meta:
         model = ModelEntry

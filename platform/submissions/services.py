@@ -174,7 +174,7 @@ def answer_submit_bulk(
 
 def _resolve_questions(items: list[AnswerItem], source: str | None, errors: list[ItemError]) -> dict:
     wanted = {item.question_id for item in items}
-    found = Question.objects.public().filter(external_id__in=wanted)
+    found = Question.objects.answerable().filter(external_id__in=wanted)
     if source:
         found = found.filter(source=source)
     by_external: dict[str, list[tuple[int, str]]] = {}

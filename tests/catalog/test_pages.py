@@ -3,7 +3,8 @@ from django.db import connection
 from django.urls import reverse
 
 from catalog.models import QuestionState
-from tests.factories import QuestionFactory, SiteFactory
+from submissions.models import Answer
+from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory
 
 LIST = reverse("catalog:question_list")
 
@@ -122,13 +123,16 @@ def test_question_page_query_count_is_constant(client, site, curator, django_ass
 
     question = QuestionFactory(site=site)
     url = reverse("catalog:question_detail", args=[question.pk])
-    with django_assert_num_queries(2):  # question + site, history
+    with django_assert_num_queries(3):  # question + site, answers + entries, history
         client.get(url)
-    for _ in range(3):
+    for n in range(3):
         question_retire(question=question, actor=curator, retire_reason="duplicate")
         question_open(question=question, actor=curator)
-    with django_assert_num_queries(2):
-        client.get(url)
+        entry = ModelEntryFactory()
+        Answer.objects.create(question=question, model_entry=entry, text=f"Answer {n}", content_hash=str(n))
+    with django_assert_num_queries(3):
+        response = client.get(url)
+    assert response.content.decode().count('class="answer"') == 3
 
 
 def test_draft_and_missing_questions_are_404(client, catalogue):

@@ -7,12 +7,13 @@ class Command(BaseCommand):
     help = "Create (or refresh) demo users and questions. Safe to run any number of times."
 
     def handle(self, *args, **options):
-        users, outcome = demo_seed()
+        outcome = demo_seed()
+        questions = outcome.questions
         self.stdout.write(
-            f"Demo questions: {outcome.created} created, {outcome.updated} updated, "
-            f"{outcome.unchanged} unchanged."
+            f"Demo questions: {questions.created} created, {questions.updated} updated, "
+            f"{questions.unchanged} unchanged. Demo answers: {outcome.answers_created} created."
         )
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password — roles):"))
-        for user in users:
+        for user in outcome.users:
             roles = ", ".join(user.roles) or "superuser (admin)"
             self.stdout.write(f"  {user.username:<10} / {user.password:<18} — {roles}")

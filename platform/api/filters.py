@@ -1,0 +1,17 @@
+from django import forms
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """An object id: an integer in the database's range (anything else is a clear 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,97 @@
+"""Every endpoint × persona: the exact status each persona gets (no unexpected 2xx)."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_create, user_set_role
+from submissions.models import Answer
+from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
+
+PERSONAS = ("anonymous", "builder", "other_builder", "expert", "curator")
+
+
+@pytest.fixture
+def world(db):
+    cache.clear()
+    users = {
+        "builder": UserFactory(username="owner", is_builder=True),
+        "other_builder": UserFactory(username="rival", is_builder=True),
+        "expert": UserFactory(username="judge", is_expert=True),
+        "curator": user_set_role(user=UserFactory(username="keeper"), role="curator", granted=True),
+    }
+    question = QuestionFactory(site=SiteFactory(slug="math"), source="uq", external_id="uq1")
+    QuestionFactory(site=question.site, source="uq", external_id="uq2")
+    entry = ModelEntryFactory(owner=users["builder"], name="owned")
+    answer = Answer.objects.create(question=question, model_entry=entry, text="t", content_hash="h")
+    return {"users": users, "question": question, "entry": entry, "answer": answer}
+
+
+def api_client(world, persona) -> APIClient:
+    client = APIClient()
+    if persona != "anonymous":
+        user = world["users"][persona]
+        token = api_token_create(user=user, name="m", scopes=["read", "submit"]).plaintext
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def api_cases(world):
+    q, e, a = world["question"].pk, world["entry"].pk, world["answer"].pk
+    bulk = {"model_entry": e, "answers": [{"question_id": "uq2", "answer": "new"}]}
+    #            method  path                              body                    anon builder other expert curator
+    return [
+        ("get", "/api/v1/questions/", None, (200, 200, 200, 200, 200)),
+        ("get", f"/api/v1/questions/{q}/", None, (200, 200, 200, 200, 200)),
+        ("get", "/api/v1/model-entries/", None, (401, 200, 200, 403, 200)),
+        ("post", "/api/v1/model-entries/", {"name": "n"}, (401, 201, 201, 403, 201)),
+        ("get", f"/api/v1/model-entries/{e}/", None, (401, 200, 404, 403, 200)),
+        ("patch", f"/api/v1/model-entries/{e}/", {"notes": "x"}, (401, 200, 404, 403, 404)),
+        ("get", "/api/v1/answers/", None, (401, 200, 200, 403, 200)),
+        ("get", f"/api/v1/answers/{a}/", None, (401, 200, 404, 403, 200)),
+        ("post", "/api/v1/answers/bulk/", bulk, (401, 201, 404, 403, 404)),
+        ("get", "/api/v1/schema/", None, (200, 200, 200, 200, 200)),
+    ]
+
+
+def test_api_authorization_matrix(world):
+    failures = []
+    for method, path, body, expected in api_cases(world):
+        for persona, status in zip(PERSONAS, expected, strict=True):
+            Answer.objects.filter(question__external_id="uq2").delete()
+            response = getattr(api_client(world, persona), method)(path, body, format="json")
+            if response.status_code != status:
+                failures.append(f"{persona} {method.upper()} {path}: {response.status_code} != {status}")
+    assert failures == []
+
+
+def test_visible_lists_never_leak_other_builders_rows(world):
+    rival = api_client(world, "other_builder")
+    assert rival.get("/api/v1/answers/").json()["results"] == []
+    assert rival.get("/api/v1/model-entries/").json()["results"] == []
+
+
+def page_client(world, persona) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world["users"][persona])
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", (200, 200, 200, 200, 200)),
+        ("/questions/{q}/", (200, 200, 200, 200, 200)),
+        ("/accounts/profile/", (302, 200, 200, 200, 200)),
+        ("/admin/catalog/question/", (302, 302, 302, 302, 200)),
+        ("/admin/submissions/answer/", (302, 302, 302, 302, 200)),
+        ("/admin/accounts/user/", (302, 302, 302, 302, 403)),
+        ("/api/v1/docs/", (200, 200, 200, 200, 200)),
+    ],
+)
+def test_page_authorization_matrix(world, path, expected):
+    url = path.format(q=world["question"].pk)
+    got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
+    assert got == expected
