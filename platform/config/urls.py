@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
+    path("builders/", include("submissions.urls")),
     path("", include("catalog.urls")),
 ]
 

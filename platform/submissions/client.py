@@ -51,7 +51,7 @@ class Api:
     def post(self, path: str, body: dict, idempotency_key: str) -> dict:
         data = json.dumps(body).encode()
         for attempt in range(1, self.max_attempts + 1):
-            request = urllib.request.Request(
+            request = urllib.request.Request(  # noqa: S310 — the scheme is checked in main()
                 self.url.rstrip("/") + path, data=data, method="POST",
                 headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                          "Idempotency-Key": idempotency_key, "User-Agent": "quorum-client/1"},
@@ -216,6 +216,8 @@ def main(argv=None, api_factory=Api) -> int:
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("give --token or set QUORUM_TOKEN")
+    if not args.url.startswith(("http://", "https://")):
+        parser.error(f"--url must start with http:// or https://, got {args.url!r}")
     if not Path(args.file).is_file():
         parser.error(f"no such file: {args.file}")
     try:

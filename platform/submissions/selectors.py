@@ -1,7 +1,7 @@
 from django.db.models import Count, QuerySet
 
 from accounts.models import User
-from submissions.models import Answer, ModelEntry
+from submissions.models import Answer, GenerationJob, ModelEntry
 
 
 def model_entries_visible_to(user: User) -> QuerySet[ModelEntry]:
@@ -16,3 +16,10 @@ def answers_visible_to(user: User) -> QuerySet[Answer]:
     if user.is_curator or user.is_superuser:
         return answers
     return answers.filter(model_entry__owner=user)
+
+
+def generation_jobs_visible_to(user: User) -> QuerySet[GenerationJob]:
+    jobs = GenerationJob.objects.select_related("model_entry", "created_by")
+    if user.is_curator or user.is_superuser:
+        return jobs
+    return jobs.filter(model_entry__owner=user)

@@ -1,16 +1,21 @@
 """Every write of the submissions app: model entries and answers."""
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import openai
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Question
 from common.errors import DomainError
-from submissions.models import Answer, ModelEntry
+from submissions.generation import Endpoint, EndpointMisconfigured, generate_answer
+from submissions.models import Answer, GenerationJob, JobStatus, ModelEntry
 
 THINK_CLOSE = "</think>"
 ENTRY_FIELDS = (
@@ -230,3 +235,155 @@ def _write_answers(entry: ModelEntry, items: list[AnswerItem], rows: list[Answer
         for item, row in zip(items, rows, strict=True)
     ]  # fmt: skip
     return outcome
+
+
+# --- generation jobs ----------------------------------------------------------------------
+
+GENERATION_CHUNK_PER_WORKER = 4
+
+
+def _job_questions(selection: dict) -> list[int]:
+    questions = Question.objects.answerable()
+    if selection.get("site"):
+        questions = questions.filter(site__slug=selection["site"])
+    if selection.get("tag"):
+        questions = questions.with_tag(selection["tag"])
+    if selection.get("diamond"):
+        questions = questions.filter(diamond=True)
+    if selection.get("question_ids"):
+        questions = questions.filter(external_id__in=selection["question_ids"])
+    ids = questions.order_by("-votes", "id").values_list("pk", flat=True)
+    limit = selection.get("limit")
+    return list(ids[:limit] if limit else ids)
+
+
+@transaction.atomic
+def generation_job_start(
+    *, entry: ModelEntry, actor: User, selection: dict, concurrency: int = 4, max_tokens: int = 4096
+) -> GenerationJob:
+    if not (actor.is_curator or entry.owner_id == actor.pk):
+        raise DomainError("Only the entry's owner or a curator can start a generation run.")
+    if not entry.endpoint_base_url:
+        raise DomainError("Set the model entry's endpoint (base URL and model) first.")
+    if not 1 <= concurrency <= 64:
+        raise DomainError("Concurrency must be between 1 and 64.")
+    if entry.generation_jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
+        raise Conflict("This model entry already has a generation run in progress.")
+    question_ids = _job_questions(selection)
+    if not question_ids:
+        raise DomainError("No open question matches this selection.")
+    job = GenerationJob.objects.create(
+        model_entry=entry, created_by=actor, selection=selection, question_ids=question_ids,
+        concurrency=concurrency, max_tokens=max_tokens, total=len(question_ids),
+    )  # fmt: skip
+    from workers.tasks.generation import run_generation_job
+
+    transaction.on_commit(lambda: run_generation_job.delay(job.pk))
+    return job
+
+
+def generation_job_cancel(*, job: GenerationJob, actor: User) -> GenerationJob:
+    if not (actor.is_curator or job.created_by_id == actor.pk or job.model_entry.owner_id == actor.pk):
+        raise DomainError("You cannot cancel this run.")
+    updated = GenerationJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+    )
+    if not updated:
+        GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
+    job.refresh_from_db()
+    return job
+
+
+def generation_job_run(*, job_id: int) -> GenerationJob | None:
+    """The worker's side: answer every question of the job not yet answered, in chunks."""
+    job = _generation_job_claim(job_id)
+    if job is None:
+        return None
+    entry = job.model_entry
+    endpoint = Endpoint(entry.endpoint_base_url, entry.endpoint_model or entry.name, entry.endpoint_key_env)
+    try:
+        client = endpoint.client()
+    except EndpointMisconfigured as exc:
+        return _generation_job_finish(job, JobStatus.FAILED, str(exc))
+    answered = set(
+        Answer.objects.filter(model_entry=entry, question_id__in=job.question_ids)
+        .values_list("question_id", flat=True)
+    )
+    GenerationJob.objects.filter(pk=job.pk).update(done=len(answered), failed=0)
+    todo = [pk for pk in job.question_ids if pk not in answered]
+    chunk_size = job.concurrency * GENERATION_CHUNK_PER_WORKER
+    for start in range(0, len(todo), chunk_size):
+        if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            return _generation_job_finish(job, JobStatus.CANCELLED, "")
+        _generation_chunk(job, entry, endpoint, client, todo[start : start + chunk_size])
+    return _generation_job_finish(job, JobStatus.COMPLETED, "")
+
+
+def _generation_job_claim(job_id: int) -> GenerationJob | None:
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().select_related("model_entry").filter(pk=job_id).first()
+        if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None
+        job.status = JobStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    return job
+
+
+def _generation_chunk(job, entry, endpoint, client, question_pks: list[int]) -> None:
+    questions = list(Question.objects.filter(pk__in=question_pks).select_related("site"))
+    payloads = [
+        {"title": q.title, "tags": q.tags, "site": q.site.slug, "link": q.link,
+         "category": q.category, "body": q.body}
+        for q in questions
+    ]  # fmt: skip
+
+    def call(payload):
+        try:
+            return generate_answer(
+                client, endpoint, payload, system_prompt=entry.system_prompt,
+                params=entry.generation_params, max_tokens=job.max_tokens,
+            )  # fmt: skip
+        except openai.OpenAIError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=job.concurrency) as pool:
+        results = list(pool.map(call, payloads))
+    stored, errors, usage = [], [], [0, 0]
+    for question, result in zip(questions, results, strict=True):
+        if isinstance(result, Exception) or not result.text:
+            errors.append(f"{question.external_id}: {result if isinstance(result, Exception) else 'empty answer'}")
+            continue
+        usage[0] += result.prompt_tokens
+        usage[1] += result.completion_tokens
+        metadata = {"generation_job": job.pk, "finish_reason": result.finish_reason,
+                    "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
+        stored.append((question, result.text, metadata))  # fmt: skip
+    written = _store_generated(entry, stored, errors)
+    GenerationJob.objects.filter(pk=job.pk).update(
+        done=F("done") + written, failed=F("failed") + len(questions) - written,
+        prompt_tokens=F("prompt_tokens") + usage[0], completion_tokens=F("completion_tokens") + usage[1],
+        **({"last_error": errors[-1][:2000]} if errors else {}),
+    )  # fmt: skip
+
+
+def _store_generated(entry: ModelEntry, stored: list, errors: list[str]) -> int:
+    items = [AnswerItem(i, q.external_id, text, meta) for i, (q, text, meta) in enumerate(stored)]
+    rows = [_answer_row(entry, item, q.pk) for item, (q, _, _) in zip(items, stored, strict=True)]
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            return _write_answers(entry, items, rows).created
+    except (BulkRejected, IntegrityError) as exc:
+        errors.append(f"storing answers: {exc}")
+        return 0
+
+
+def _generation_job_finish(job, status: str, error: str) -> GenerationJob:
+    fields = {"status": status, "finished_at": timezone.now()}
+    if error:
+        fields["last_error"] = error
+    GenerationJob.objects.filter(pk=job.pk).update(**fields)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,82 @@
+"""Calling a model's OpenAI-compatible endpoint to answer one question (no database here)."""
+
+import os
+from dataclasses import dataclass
+
+import openai
+
+SYSTEM_PROMPT = "Please answer the following question comprehensively and accurately."
+RETRYABLE = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
+             openai.InternalServerError)  # fmt: skip
+
+
+class EndpointMisconfigured(Exception):
+    """The endpoint cannot be used at all (missing key variable, bad URL): stop the job."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+    model: str
+    key_env: str = ""
+    timeout_s: float = 600.0
+    max_retries: int = 4
+
+    def client(self) -> openai.OpenAI:
+        key = "not-needed"
+        if self.key_env:
+            key = os.environ.get(self.key_env, "")
+            if not key:
+                raise EndpointMisconfigured(
+                    f"The environment variable {self.key_env} is not set on the worker."
+                )
+        # The client retries 429 (honouring Retry-After), 5xx and timeouts with backoff.
+        return openai.OpenAI(
+            base_url=self.base_url, api_key=key, timeout=self.timeout_s, max_retries=self.max_retries
+        )
+
+
+@dataclass(frozen=True)
+class Generated:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+
+
+def answer_prompt(question: dict) -> str:
+    """UQ's answer prompt: the question's details, then its content."""
+    return (
+        "### Question Details\n"
+        f"Title: {question.get('title', '')}\n"
+        f"Keywords: {', '.join(question.get('tags', []))}\n"
+        f"Site: {question.get('site', '')}\n"
+        f"Link: {question.get('link', '')}\n"
+        f"Category: {question.get('category', '')}\n\n"
+        "### Question Content\n"
+        f"{question.get('body', '')}\n"
+    )
+
+
+def generate_answer(
+    client: openai.OpenAI, endpoint: Endpoint, question: dict, *, system_prompt: str = "",
+    params: dict | None = None, max_tokens: int = 4096,
+) -> Generated:  # fmt: skip
+    params = {k: v for k, v in (params or {}).items() if k in ("temperature", "top_p", "seed")}
+    response = client.chat.completions.create(
+        model=endpoint.model,
+        messages=[
+            {"role": "system", "content": system_prompt or SYSTEM_PROMPT},
+            {"role": "user", "content": answer_prompt(question)},
+        ],
+        max_tokens=max_tokens,
+        **params,
+    )
+    choice = response.choices[0]
+    usage = response.usage
+    return Generated(
+        text=(choice.message.content or "").strip(),
+        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        finish_reason=choice.finish_reason or "",
+    )
