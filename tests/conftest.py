@@ -34,3 +34,13 @@ def site(db):
 @pytest.fixture
 def question(site):
     return QuestionFactory(site=site)
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """Base URL of a real llama.cpp OpenAI-compatible server (SmolLM2-135M), for the session."""
+    from tests.support.llama import start_llama_server, stop
+
+    proc, base_url = start_llama_server()
+    yield base_url
+    stop(proc)

@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 
 from accounts.models import ApiToken, TokenScope, User
-from accounts.services import api_token_create, api_token_revoke
+from accounts.services import ROLE_FIELDS, api_token_create, api_token_revoke, user_set_role
 from common.errors import DomainError
 
 
@@ -17,6 +17,19 @@ class QuorumUserAdmin(UserAdmin):
         ("Quorum", {"fields": ("display_name", "affiliation", "organisation", "is_expert", "is_builder", "is_curator")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        """Role flags go through the service (after the groups are saved, see save_related)."""
+        for field in ROLE_FIELDS.values():
+            setattr(obj, field, form.initial.get(field, False) if change else False)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        for role, field in ROLE_FIELDS.items():
+            granted = bool(form.cleaned_data.get(field))
+            if field in form.cleaned_data and granted != getattr(user, field):
+                user_set_role(user=user, role=role, granted=granted)
 
 class ApiTokenAddForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple)

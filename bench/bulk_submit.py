@@ -1,0 +1,115 @@
+"""Bulk answer submission: the API path vs a raw bulk_create of the same rows, same run.
+
+    python bench/bulk_submit.py [--database-url postgres://…] [--rounds 5]
+
+Measures POST /api/v1/answers/bulk/ with 1,000 answers of 1 KB (through Django's test client,
+so JSON parsing, authentication, validation and the writes all count; no network) and, as the
+reference, `Answer.objects.bulk_create` of 1,000 equivalent rows. Prints answers/s and the ratio.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWERS = 1000
+ANSWER_BYTES = 1024
+
+
+def setup_django(database_url: str) -> None:
+    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("QUORUM_PRODUCTION", "false")
+    os.environ.setdefault("QUORUM_THROTTLE_SUBMIT", "100000/min")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def fixtures(rounds: int):
+    from accounts.services import api_token_create
+    from catalog.models import Question, Site
+    from tests.factories import ModelEntryFactory, UserFactory
+
+    site, _ = Site.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    user = UserFactory(username=f"bench-{time.time_ns()}", is_builder=True)
+    Question.objects.bulk_create(
+        Question(source=f"bench-{user.pk}", external_id=str(n), site=site, title=f"Q{n}", body="b",
+                 content_hash="h", last_activity_at=site_time())
+        for n in range(ANSWERS)
+    )  # fmt: skip
+    entries = [ModelEntryFactory(owner=user, name=f"m{r}") for r in range(2 * rounds)]
+    token = api_token_create(user=user, name="bench", scopes=["submit"]).plaintext
+    return user, entries, token, f"bench-{user.pk}"
+
+
+def site_time():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def answer_text(n: int) -> str:
+    return (f"Answer {n}: " + "lorem ipsum dolor sit amet " * 60)[:ANSWER_BYTES]
+
+
+def time_api(client, token, entry, source) -> float:
+    body = {"model_entry": entry.pk, "source": source,
+            "answers": [{"question_id": str(n), "answer": answer_text(n)} for n in range(ANSWERS)]}  # fmt: skip
+    start = time.perf_counter()
+    response = client.post("/api/v1/answers/bulk/", body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 201, response.content[:500]
+    return elapsed
+
+
+def time_raw(entry, source) -> float:
+    from catalog.models import Question
+    from submissions.models import Answer
+    from submissions.services import content_hash
+
+    ids = dict(Question.objects.filter(source=source).values_list("external_id", "pk"))
+    start = time.perf_counter()
+    Answer.objects.bulk_create(
+        Answer(question_id=ids[str(n)], model_entry=entry, text=answer_text(n),
+               content_hash=content_hash(answer_text(n)))
+        for n in range(ANSWERS)
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=os.environ.get(
+        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_bench"))  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    setup_django(args.database_url)
+    from django.test import Client
+
+    _, entries, token, source = fixtures(args.rounds)
+    client = Client()
+    time_api(client, token, entries.pop(), source)  # warm-up
+    time_raw(entries.pop(), source)
+    api_times = [time_api(client, token, entries.pop(), source) for _ in range(args.rounds - 1)]
+    raw_times = [time_raw(entries.pop(), source) for _ in range(args.rounds - 1)]
+    api_rate = ANSWERS / statistics.median(api_times)
+    raw_rate = ANSWERS / statistics.median(raw_times)
+    print(f"{'figure':<44}{'value':>14}{'reference':>14}{'ratio':>8}")
+    print(f"{'bulk POST, 1,000 × 1 KB answers (answers/s)':<44}{api_rate:>14,.0f}{raw_rate:>14,.0f}"
+          f"{api_rate / raw_rate:>8.2f}")  # fmt: skip
+    print("reference: raw Answer.objects.bulk_create of the same rows; target ≥ 10,000/s and ≥ 0.5×")
+
+
+if __name__ == "__main__":
+    main()
