@@ -7,7 +7,7 @@ from pathlib import Path
 from celery import Celery
 
 from workers.queues import DEFAULT, TASK_QUEUES, TASK_ROUTES
-from workers.schedule import BEAT_SCHEDULE
+from workers.schedule import beat_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 for path in (str(ROOT), str(ROOT / "platform")):
@@ -21,7 +21,6 @@ app.conf.update(
     task_queues=TASK_QUEUES,
     task_default_queue=DEFAULT,
     task_routes=TASK_ROUTES,
-    beat_schedule=BEAT_SCHEDULE,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -31,10 +30,11 @@ app.autodiscover_tasks(["workers"], related_name="tasks")
 
 
 @app.on_configure.connect
-def _configure_filesystem_broker(sender: Celery, **_: object) -> None:
-    """The embedded default: a broker in var/broker that needs no server."""
+def _configure_from_settings(sender: Celery, **_: object) -> None:
+    """The beat schedule, and the embedded default: a broker in var/broker that needs no server."""
     from django.conf import settings
 
+    sender.conf.beat_schedule = beat_schedule(sweep_every_s=settings.QUORUM_SWEEP_EVERY_S)
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return
     folder = Path(settings.CELERY_BROKER_DIR)

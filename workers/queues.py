@@ -14,4 +14,7 @@ TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in ALL_QUEUES)
 TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.ping": {"queue": DEFAULT},
     "quorum.generation.run": {"queue": LLM_IO},
+    "quorum.validation.run": {"queue": LLM_IO},  # or GPU, chosen per validator config
+    "quorum.validation.record": {"queue": DEFAULT},
+    "quorum.validation.sweep": {"queue": DEFAULT},
 }

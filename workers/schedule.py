@@ -1,3 +1,7 @@
-"""Celery beat schedule, in code. Later issues add the sweeper and periodic jobs here."""
+"""Celery beat schedule, in code (intervals come from settings)."""
 
-BEAT_SCHEDULE: dict[str, dict] = {}
+
+def beat_schedule(*, sweep_every_s: float) -> dict[str, dict]:
+    return {
+        "sweep-validations": {"task": "quorum.validation.sweep", "schedule": sweep_every_s},
+    }

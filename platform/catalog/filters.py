@@ -2,10 +2,11 @@ import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 
 from catalog.models import Question, QuestionState, Site
 
+RANKED_CANDIDATES = 1000
 SORTS = {
     "votes": ("-votes", "-id"),
     "newest": ("-created_at", "-id"),
@@ -43,10 +44,8 @@ class QuestionFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if connection.vendor == "postgresql":
-            query = SearchQuery(value, search_type="websearch", config="english")
-            return queryset.filter(search_vector=query).annotate(
-                rank=SearchRank(F("search_vector"), query)
-            )
+            self.search_query = SearchQuery(value, search_type="websearch", config="english")
+            return queryset.filter(search_vector=self.search_query)
         condition = Q()
         for word in value.split()[:10]:
             condition &= Q(title__icontains=word) | Q(body__icontains=word) | Q(tags__icontains=word)
@@ -61,11 +60,21 @@ class QuestionFilter(django_filters.FilterSet):
     def filter_noop(self, queryset, name, value):
         return queryset
 
+    def _best_matches(self, queryset):
+        """Rank only the most-voted RANKED_CANDIDATES matches: ranking every match of a common
+        word costs a scan of them all (see bench/README.md)."""
+        candidates = queryset.order_by("-votes", "-id").values("pk")[:RANKED_CANDIDATES]
+        return (
+            queryset.filter(pk__in=Subquery(candidates))
+            .annotate(rank=SearchRank(F("search_vector"), self.search_query))
+            .order_by("-rank", "-votes", "-id")
+        )
+
     @property
     def qs(self):
         queryset = super().qs
         sort = self.form.cleaned_data.get("sort") if self.form.is_valid() else ""
         searching = bool(self.form.is_valid() and self.form.cleaned_data.get("q", "").strip())
         if sort == "relevance" and searching and connection.vendor == "postgresql":
-            return queryset.order_by("-rank", "-votes", "-id")
+            return self._best_matches(queryset)
         return queryset.order_by(*SORTS.get(sort, SORTS["votes"]))

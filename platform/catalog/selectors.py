@@ -1,7 +1,8 @@
 """Reads that feed the catalogue's pages: each a fixed number of queries."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.utils.functional import cached_property
 
 from catalog.filters import QuestionFilter
 from catalog.models import Question, QuestionTransition, Site
@@ -17,7 +18,31 @@ def question_filter(params) -> QuestionFilter:
     return QuestionFilter(params, queryset=base)
 
 
-def question_page(questions: QuerySet, *, page: str | int | None, per_page: int) -> Page:
+SEARCH_COUNT_CAP = 1000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap + 1` rows: an exact count of every match of a common search word
+    scans them all (see bench/README.md); past the cap the page says "1,000+"."""
+
+    def __init__(self, *args, cap: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+def question_page(
+    questions: QuerySet, *, page: str | int | None, per_page: int, searching: bool = False
+) -> Page:
+    if searching:
+        return CappedCountPaginator(questions, per_page, cap=SEARCH_COUNT_CAP).get_page(page)
     return Paginator(questions, per_page).get_page(page)
 
 
@@ -30,9 +55,21 @@ def question_detail(pk: int) -> Question:
 
 
 def question_answers(question: Question) -> list:
+    """Answers with their validations (validator and result): three queries in all."""
+    from evaluation.models import Validation
+
+    validations = Validation.objects.select_related("validator", "result").order_by("validator__name")
     return list(
-        question.answers.select_related("model_entry").order_by("submitted_at", "id")
+        question.answers.select_related("model_entry")
+        .prefetch_related(Prefetch("validations", queryset=validations))
+        .order_by("submitted_at", "id")
     )
+
+
+def judge_configured() -> bool:
+    from evaluation.models import ValidatorConfig
+
+    return ValidatorConfig.objects.filter(runs_on_new_answers=True).exists()
 
 
 def question_history(question: Question) -> list[QuestionTransition]:

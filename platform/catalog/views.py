@@ -12,8 +12,10 @@ from common.rendering import render_user_content
 def question_list(request):
     filterset = selectors.question_filter(request.GET)
     questions = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    searching = bool(filterset.is_valid() and filterset.form.cleaned_data.get("q", "").strip())
     page = selectors.question_page(
-        questions, page=request.GET.get("page"), per_page=settings.QUORUM_PAGE_SIZE
+        questions, page=request.GET.get("page"), per_page=settings.QUORUM_PAGE_SIZE,
+        searching=searching,
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -40,6 +42,7 @@ def question_detail(request, pk: int):
         "question": question,
         "body_html": render_user_content(question.body),
         "answers": [(answer, render_user_content(answer.text)) for answer in answers],
+        "judge_configured": selectors.judge_configured(),
         "history": selectors.question_history(question),
     }
     return render(request, "catalog/question_detail.html", context)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "submissions",
+    "evaluation",
     "api",
 ]
 
@@ -135,6 +136,12 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default_broker_url())
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Seconds a published validation may take before the sweeper publishes it again.
+QUORUM_VALIDATION_LEASE_S = env.int("QUORUM_VALIDATION_LEASE_S", 1200)
+# First back-off (doubling per attempt) after a transient judge failure; after a broker failure.
+QUORUM_VALIDATION_RETRY_S = env.int("QUORUM_VALIDATION_RETRY_S", 60)
+QUORUM_BROKER_RETRY_S = env.int("QUORUM_BROKER_RETRY_S", 30)
+QUORUM_SWEEP_EVERY_S = env.float("QUORUM_SWEEP_EVERY_S", 30.0)
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
 QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
     path("builders/", include("submissions.urls")),
+    path("curation/validation/", include("evaluation.urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -46,6 +46,7 @@ class ValidationState(models.TextChoices):
     RUNNING = "running", "Running"
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
+    ABSTAINED = "abstained", "Abstained"
     ERROR = "error", "Error"
 
 

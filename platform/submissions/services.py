@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import Question
 from common.errors import DomainError
+from evaluation.services import validations_for_new_answers
 from submissions.generation import Endpoint, EndpointMisconfigured, generate_answer
 from submissions.models import Answer, GenerationJob, JobStatus, ModelEntry
 
@@ -228,6 +229,7 @@ def _write_answers(entry: ModelEntry, items: list[AnswerItem], rows: list[Answer
         Answer.objects.filter(model_entry=entry, question_id__in=[r.question_id for r in rows])
         .values_list("question_id", "pk")
     )
+    validations_for_new_answers([ids[row.question_id] for row in new_rows])
     outcome = BulkOutcome(created=len(new_rows), unchanged=len(rows) - len(new_rows))
     outcome.answers = [
         {"index": item.index, "question_id": item.question_id, "id": ids[row.question_id],

@@ -122,17 +122,20 @@ def test_question_page_query_count_is_constant(client, site, curator, django_ass
     from catalog.services import question_open, question_retire
 
     question = QuestionFactory(site=site)
+    Answer.objects.create(question=question, model_entry=ModelEntryFactory(), text="first", content_hash="f")
     url = reverse("catalog:question_detail", args=[question.pk])
-    with django_assert_num_queries(3):  # question + site, answers + entries, history
+    # question + site, answers + entries, their validations + validators + results,
+    # whether a judge is configured, history
+    with django_assert_num_queries(5):
         client.get(url)
     for n in range(3):
         question_retire(question=question, actor=curator, retire_reason="duplicate")
         question_open(question=question, actor=curator)
         entry = ModelEntryFactory()
         Answer.objects.create(question=question, model_entry=entry, text=f"Answer {n}", content_hash=str(n))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         response = client.get(url)
-    assert response.content.decode().count('class="answer"') == 3
+    assert response.content.decode().count('class="answer"') == 4
 
 
 def test_draft_and_missing_questions_are_404(client, catalogue):
@@ -148,3 +151,17 @@ def test_postgres_search_weights_titles_over_bodies(client, db):
     QuestionFactory(site=site, title="Entropy of black holes", body="a body", votes=1)
     response = client.get(LIST, {"q": "entropy", "sort": "relevance"})
     assert titles(response) == ["Entropy of black holes", "Something else"]
+
+
+def test_search_counts_are_capped_so_common_words_stay_fast(client, site, monkeypatch, settings):
+    from catalog import selectors
+
+    settings.QUORUM_PAGE_SIZE = 2
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
+    for n in range(5):
+        QuestionFactory(site=site, title=f"Common word {n}", body="common")
+    searched = client.get(LIST, {"q": "common"})
+    assert "More than 3 questions" in searched.content.decode()
+    assert titles(searched) == ["Common word 4", "Common word 3"]
+    listed = client.get(LIST)
+    assert "5 questions" in listed.content.decode()

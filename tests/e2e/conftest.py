@@ -14,8 +14,10 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an event loop running while it is open, which
+    would break later tests that start their own (asyncio.run)."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium).")
     from playwright.sync_api import sync_playwright

@@ -1,0 +1,67 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.errors import DomainError
+from evaluation import selectors, services
+from evaluation.forms import ReplayForm
+from evaluation.models import Replay, Validation
+
+
+def curator_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_curator or request.user.is_superuser):
+            raise Http404("Only curators have this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def validation_dashboard(request):
+    form = ReplayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            replay = services.replay_start(
+                validator=form.cleaned_data["validator"], actor=request.user, filters=form.filters()
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Replay #{replay.pk} started over {replay.total} answers.")
+            return redirect("evaluation:dashboard")
+    context = {
+        "health": selectors.queue_health(),
+        "validators": selectors.validators_with_counts(),
+        "replays": selectors.replays_with_progress(),
+        "form": form,
+    }
+    template = "evaluation/dashboard.html"
+    if request.htmx and request.method == "GET":
+        template += "#live"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@curator_required
+@require_POST
+def validation_rerun(request, pk: int):
+    rerun = services.validation_rerun(validations=Validation.objects.filter(pk=pk))
+    messages.success(request, "Queued again." if rerun else "Nothing to re-run.")
+    return redirect("evaluation:dashboard")
+
+
+@curator_required
+@require_POST
+def replay_cancel(request, pk: int):
+    services.replay_cancel(replay=get_object_or_404(Replay, pk=pk))
+    messages.success(request, f"Replay #{pk} cancelled.")
+    return redirect("evaluation:dashboard")
+
+
