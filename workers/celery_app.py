@@ -38,11 +38,12 @@ def _configure_from_settings(sender: Celery, **_: object) -> None:
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return
     folder = Path(settings.CELERY_BROKER_DIR)
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     sender.conf.broker_transport_options = {
         "data_folder_in": str(folder / "out"),
         "data_folder_out": str(folder / "out"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
