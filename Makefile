@@ -49,6 +49,9 @@ e2e: setup-dev browser
 ## bench: the benchmarks in bench/ (print figures and same-run ratios; never fail on a time)
 bench: setup-dev
 	$(PY) bench/run.py
+	$(PY) bench/bulk_submit.py
+	$(PY) bench/validators_bench.py
+	$(PY) bench/gpu_smoke.py
 
 vendor:
 	cd /tmp && npm pack katex@0.16.47 htmx.org@2.0.11 >/dev/null
