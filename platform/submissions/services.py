@@ -333,7 +333,8 @@ def _generation_job_claim(job_id: int) -> GenerationJob | None:
 
 
 def _generation_chunk(job, entry, endpoint, client, question_pks: list[int]) -> None:
-    questions = list(Question.objects.filter(pk__in=question_pks).select_related("site"))
+    by_pk = Question.objects.select_related("site").in_bulk(question_pks)
+    questions = [by_pk[pk] for pk in question_pks if pk in by_pk]  # in the job's order
     payloads = [
         {"title": q.title, "tags": q.tags, "site": q.site.slug, "link": q.link,
          "category": q.category, "body": q.body}
