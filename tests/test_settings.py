@@ -41,7 +41,7 @@ def test_embedded_defaults_are_sqlite_and_the_filesystem_broker(tmp_path):
     config = loaded(load(tmp_path, DEBUG="true"))
     assert config["engine"] == "django.db.backends.sqlite3"
     assert config["name"] == str(tmp_path / "quorum.sqlite3")
-    assert config["broker"] == "filesystem://"
+    assert config["broker"] == "filesystem://localhost//"
     assert config["debug"] is True
 
 

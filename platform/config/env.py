@@ -17,4 +17,4 @@ def sqlite_url(path: Path) -> str:
 
 
 def default_broker_url() -> str:
-    return "filesystem://"
+    return "filesystem://localhost//"

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,17 +26,25 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Run the web server only.")
 
     def handle(self, *args, addrport, no_worker, **options):
+        # SIGTERM (from a process manager, or `kill`) must stop the worker too.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         worker = None if no_worker else self._start_worker()
         try:
             self.stdout.write(self.style.SUCCESS(f"Quorum is at http://{addrport}/"))
             call_command("runserver", addrport, use_reloader=False)
         finally:
             if worker is not None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                self._stop_worker(worker)
+
+    def _stop_worker(self, worker: subprocess.Popen) -> None:
+        """Warm shutdown of the worker and its pool; killed if it does not stop in 20 s."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
 
     def _start_worker(self) -> subprocess.Popen:
         schedule = Path(settings.VAR_DIR) / "celerybeat-schedule"
@@ -45,7 +54,7 @@ class Command(BaseCommand):
             "--concurrency", "2", "--loglevel", "INFO", "--hostname", "embedded@%h",
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)])}
-        worker = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
         time.sleep(1)
         if worker.poll() is not None:
             self.stderr.write(self.style.ERROR("The Celery worker did not start; see above."))
