@@ -18,7 +18,7 @@ class AnswerAdmin(admin.ModelAdmin):
     list_filter = ("validation_state", "review_state")
     search_fields = ("question__title", "question__external_id", "model_entry__name")
     list_select_related = ("question", "model_entry")
-    readonly_fields = ("question", "model_entry", "text", "reasoning", "content_hash", "metadata", "submitted_at", "validation_state", "review_state", "attempts", "next_attempt_at")
+    readonly_fields = ("question", "model_entry", "text", "reasoning", "content_hash", "metadata", "submitted_at", "validation_state", "review_state")
 
     def has_add_permission(self, request):
         return False

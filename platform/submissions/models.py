@@ -59,7 +59,8 @@ class ReviewState(models.TextChoices):
 
 
 class Answer(models.Model):
-    """A model's answer to a question. The row is also the validation outbox (issue 5)."""
+    """A model's answer to a question. `validation_state` mirrors the primary validator's
+    Validation row (evaluation app), which is the outbox of the validation pipeline."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     model_entry = models.ForeignKey(ModelEntry, on_delete=models.CASCADE, related_name="answers")
@@ -74,8 +75,6 @@ class Answer(models.Model):
     review_state = models.CharField(
         max_length=20, choices=ReviewState.choices, default=ReviewState.UNREVIEWED
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -84,7 +83,7 @@ class Answer(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["validation_state", "next_attempt_at"], name="answer_validation_due"),
+            models.Index(fields=["validation_state"], name="answer_validation_state"),
             models.Index(fields=["model_entry", "-submitted_at"], name="answer_entry_recent"),
         ]
         ordering = ["-submitted_at", "-id"]

@@ -1,4 +1,4 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.models import User
 from submissions.models import Answer, GenerationJob, ModelEntry
@@ -12,7 +12,12 @@ def model_entries_visible_to(user: User) -> QuerySet[ModelEntry]:
 
 
 def answers_visible_to(user: User) -> QuerySet[Answer]:
-    answers = Answer.objects.select_related("question")
+    from evaluation.models import Validation
+
+    validations = Validation.objects.select_related("validator", "result").order_by("validator__name")
+    answers = Answer.objects.select_related("question").prefetch_related(
+        Prefetch("validations", queryset=validations)
+    )
     if user.is_curator or user.is_superuser:
         return answers
     return answers.filter(model_entry__owner=user)

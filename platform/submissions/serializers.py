@@ -73,15 +73,30 @@ class BulkResultSerializer(serializers.Serializer):
     answers = BulkResultItemSerializer(many=True)
 
 
+class AnswerValidationSerializer(serializers.Serializer):
+    """One validator's work on the answer: its state and, once recorded, its verdict."""
+
+    validator = serializers.CharField(source="validator.name")
+    config_hash = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    decision = serializers.CharField(source="result.decision", allow_null=True, default=None)
+    score = serializers.FloatField(source="result.score", allow_null=True, default=None)
+    calls = serializers.IntegerField(source="result.calls", allow_null=True, default=None)
+    prompt_tokens = serializers.IntegerField(source="result.prompt_tokens", allow_null=True, default=None)
+    completion_tokens = serializers.IntegerField(source="result.completion_tokens", allow_null=True, default=None)
+
+
 class AnswerSerializer(serializers.ModelSerializer):
     question_id = serializers.CharField(source="question.external_id", read_only=True)
     question = serializers.PrimaryKeyRelatedField(read_only=True)
     model_entry = serializers.PrimaryKeyRelatedField(read_only=True)
+    validations = AnswerValidationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Answer
         fields = [
             "id", "question", "question_id", "model_entry", "text", "reasoning", "content_hash",
-            "metadata", "submitted_at", "validation_state", "review_state", "attempts",
+            "metadata", "submitted_at", "validation_state", "review_state", "validations",
         ]  # fmt: skip
         read_only_fields = fields

@@ -91,3 +91,28 @@ def test_admin_saves_configs_through_the_library(client, db):
         "name": "bad", "config": '{"pipeline": "nonsense"}', "queue": "llm_io", "max_attempts": 5,
     })  # fmt: skip
     assert bad.status_code == 200 and "not valid" in bad.content.decode()
+
+
+def test_the_answer_api_shows_each_validators_state_and_verdict(eager, make_validator, answered,
+                                                               django_capture_on_commit_callbacks,
+                                                               django_assert_max_num_queries):  # fmt: skip
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    validator = make_validator()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.validations_dispatch(services.validations_create(answers=Answer.objects.all(), validator=validator))
+    owner = answered[0].model_entry.owner
+    owner.is_builder = True
+    owner.save(update_fields=["is_builder"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + api_token_create(user=owner, name="t", scopes=["read"]).plaintext)
+    detail = client.get(f"/api/v1/answers/{answered[0].pk}/").json()
+    assert detail["validation_state"] == "passed"
+    [validation] = detail["validations"]
+    assert (validation["validator"], validation["state"], validation["decision"], validation["score"]) == (
+        "judge", "passed", "accept", 1.0)
+    with django_assert_max_num_queries(8):  # constant: token, user, count-free cursor page, prefetches
+        listed = client.get("/api/v1/answers/").json()["results"]
+    assert len(listed) == 3 and all(a["validations"][0]["decision"] == "accept" for a in listed)
