@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, time
+
 from django import forms
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ class TokenForm(forms.Form):
         day = self.cleaned_data["expires_at"]
         if day is None:
             return None
-        moment = timezone.datetime.combine(day, timezone.datetime.min.time(), tzinfo=timezone.UTC)
+        moment = datetime.combine(day, time.min, tzinfo=UTC)
         if moment <= timezone.now():
             raise forms.ValidationError("Choose a day in the future.")
         return moment

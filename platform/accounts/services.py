@@ -12,7 +12,7 @@ from accounts.models import ApiToken, Role, TokenScope, User
 from common.errors import DomainError
 
 CURATOR_GROUP = "curators"
-CURATED_APPS = ("catalog", "submissions", "evaluation")
+CURATED_APPS = ("catalog", "submissions", "evaluation", "reviews")
 
 ROLE_FIELDS = {Role.EXPERT: "is_expert", Role.BUILDER: "is_builder", Role.CURATOR: "is_curator"}
 

@@ -19,8 +19,9 @@ def _tokens_context(request, form=None, issued=None):
 
 def _render_tokens(request, context, status=200):
     template = "accounts/profile.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#tokens"
+        status = 200  # htmx swaps only 2xx responses: errors are shown in the partial
     return render(request, template, context, status=status)
 
 

@@ -20,6 +20,12 @@ class Site(models.Model):
         blank=True,
         help_text="Shown beside every question of this site, e.g. 'Stack Exchange contributors'.",
     )
+    blind_validator = models.BooleanField(
+        default=True, help_text="Hide validator verdicts from experts until they submit a review."
+    )
+    blind_model = models.BooleanField(
+        default=True, help_text="Hide which model wrote an answer from experts until they review it."
+    )
 
     class Meta:
         ordering = ["slug"]

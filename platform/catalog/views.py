@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
@@ -26,9 +27,11 @@ def question_list(request):
         "sites": selectors.site_list(),
     }
     template = "catalog/question_list.html"
-    if request.htmx and not request.htmx.boosted:
+    if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
         template += "#results"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "catalog",
     "submissions",
     "evaluation",
+    "reviews",
     "api",
 ]
 
@@ -137,11 +138,20 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default_broker_url())
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Seconds a published validation may take before the sweeper publishes it again.
-QUORUM_VALIDATION_LEASE_S = env.int("QUORUM_VALIDATION_LEASE_S", 1200)
+QUORUM_VALIDATION_LEASE_S = env.int("QUORUM_VALIDATION_LEASE_S", 7200)
 # First back-off (doubling per attempt) after a transient judge failure; after a broker failure.
 QUORUM_VALIDATION_RETRY_S = env.int("QUORUM_VALIDATION_RETRY_S", 60)
 QUORUM_BROKER_RETRY_S = env.int("QUORUM_BROKER_RETRY_S", 30)
 QUORUM_SWEEP_EVERY_S = env.float("QUORUM_SWEEP_EVERY_S", 30.0)
+# Generation runs call builders' endpoints from the workers: hosts allowed although they
+# resolve to private or loopback addresses (e.g. a model server next to the workers).
+QUORUM_GENERATION_ALLOWED_HOSTS = env.list("QUORUM_GENERATION_ALLOWED_HOSTS", [])
+# Expert review: reviews wanted per answer, claim duration, and the resolution rule.
+QUORUM_REVIEWS_WANTED = env.int("QUORUM_REVIEWS_WANTED", 2)
+QUORUM_CLAIM_MINUTES = env.int("QUORUM_CLAIM_MINUTES", 30)
+QUORUM_REVIEW_MIN_REVIEWS = env.int("QUORUM_REVIEW_MIN_REVIEWS", 2)
+QUORUM_REVIEW_ACCEPT_P = env.float("QUORUM_REVIEW_ACCEPT_P", 0.9)
+QUORUM_REVIEW_REJECT_P = env.float("QUORUM_REVIEW_REJECT_P", 0.1)
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
 QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("builders/", include("submissions.urls")),
     path("curation/validation/", include("evaluation.urls")),
+    path("reviews/", include("reviews.urls")),
     path("", include("catalog.urls")),
 ]
 

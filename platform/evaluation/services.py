@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 import validators
@@ -81,10 +81,13 @@ def validations_create(
     """Outbox rows for these answers (already validated with this config hash: skipped)."""
     done = Validation.objects.filter(config_hash=validator.config_hash)
     wanted = answers.exclude(pk__in=done.values("answer_id")).values_list("pk", flat=True)
+    # Due a little later: the on-commit dispatch publishes them; the sweeper is the fallback.
+    due = timezone.now() + timedelta(seconds=settings.QUORUM_BROKER_RETRY_S)
     rows = [
-        Validation(answer_id=pk, validator=validator, config_hash=validator.config_hash, replay=replay)
+        Validation(answer_id=pk, validator=validator, config_hash=validator.config_hash,
+                   replay=replay, next_attempt_at=due)
         for pk in wanted.iterator(chunk_size=2000)
-    ]
+    ]  # fmt: skip
     Validation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     created = Validation.objects.filter(config_hash=validator.config_hash, answer_id__in=[r.answer_id for r in rows])
     return list(created.values_list("pk", flat=True))
@@ -113,16 +116,17 @@ def validations_dispatch(validation_ids: list[int]) -> int:
     lease = timedelta(seconds=settings.QUORUM_VALIDATION_LEASE_S)
     for chunk_start in range(0, len(validation_ids), 500):
         chunk = validation_ids[chunk_start : chunk_start + 500]
-        rows = list(
-            Validation.objects.filter(pk__in=chunk, state__in=OPEN_STATES)
-            .select_related("answer__question__site", "validator")
-        )
-        now = timezone.now()
-        for row in rows:
-            row.attempts += 1
-            row.state = ValidationState.RUNNING
-            row.next_attempt_at = now + lease
-        Validation.objects.bulk_update(rows, ["attempts", "state", "next_attempt_at", "updated_at"])
+        # Claim with one conditional UPDATE, so a result recorded meanwhile is never overwritten.
+        with transaction.atomic():
+            claimed = list(
+                Validation.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=chunk, state__in=OPEN_STATES).values_list("pk", flat=True)
+            )
+            Validation.objects.filter(pk__in=claimed, state__in=OPEN_STATES).update(
+                attempts=F("attempts") + 1, state=ValidationState.RUNNING,
+                next_attempt_at=timezone.now() + lease, updated_at=timezone.now(),
+            )  # fmt: skip
+        rows = Validation.objects.filter(pk__in=claimed).select_related("answer__question__site", "validator")
         for row in rows:
             try:
                 publish_validation(validation_payload(row), queue=row.validator.queue)
@@ -189,7 +193,11 @@ def validation_record(*, result: dict) -> Validation | None:
 
 
 def _record_verdict(row: Validation, verdict: dict) -> Validation:
-    if ValidationResult.objects.filter(answer_id=row.answer_id, config_hash=row.config_hash).exists():
+    existing = ValidationResult.objects.filter(answer_id=row.answer_id, config_hash=row.config_hash).first()
+    if existing is not None:  # a duplicate delivery: keep the first result, and its state
+        state = DECISION_STATES.get(existing.decision, ValidationState.ABSTAINED)
+        if row.state != state:
+            Validation.objects.filter(pk=row.pk).update(state=state, next_attempt_at=None)
         return row
     ValidationResult.objects.create(
         validation=row, answer_id=row.answer_id, config_hash=row.config_hash,
@@ -234,7 +242,8 @@ def _reflect_on_answer(row: Validation) -> None:
         return
     Answer.objects.filter(pk=row.answer_id).update(validation_state=row.state)
     if row.state == ValidationState.PASSED:
-        question = Question.objects.get(pk=row.answer.question_id)
+        # Locked and re-read: two passes for one question must not both try the transition.
+        question = Question.objects.select_for_update().get(pk=row.answer.question_id)
         if question.state == QuestionState.OPEN:
             question_transition(
                 question=question, to_state=QuestionState.CANDIDATE, actor=None,

@@ -9,7 +9,11 @@ class ModelEntryAdmin(admin.ModelAdmin):
     list_filter = ("provider", "organisation")
     search_fields = ("name", "display_name", "owner__username", "organisation")
     list_select_related = ("owner",)
-    readonly_fields = ("owner", "created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Provenance is fixed once the entry exists: owner always, name and version too.
+        return (*self.readonly_fields, "owner", "name", "version") if obj else self.readonly_fields
 
 
 @admin.register(Answer)

@@ -1,7 +1,10 @@
 """Calling a model's OpenAI-compatible endpoint to answer one question (no database here)."""
 
+import ipaddress
 import os
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import openai
 
@@ -10,8 +13,47 @@ RETRYABLE = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnection
              openai.InternalServerError)  # fmt: skip
 
 
+KEY_ENV_PREFIX = "QUORUM_GENKEY_"
+
+
 class EndpointMisconfigured(Exception):
     """The endpoint cannot be used at all (missing key variable, bad URL): stop the job."""
+
+
+def check_key_env(name: str) -> None:
+    """Builders name the variable holding their key; only variables meant for that may be
+    read, or a builder could send any secret of the worker to a server of theirs."""
+    if name and not (name.startswith(KEY_ENV_PREFIX) and name.replace("_", "").isalnum()):
+        raise EndpointMisconfigured(
+            f"The key's environment variable must be named {KEY_ENV_PREFIX}<SOMETHING>, got {name!r}."
+        )
+
+
+def check_public_host(base_url: str, allowed_hosts: frozenset[str]) -> None:
+    """Workers call builders' URLs: refuse loopback, private, link-local and reserved addresses
+    (internal services, cloud metadata) unless the operator allowed the host."""
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise EndpointMisconfigured("The endpoint must be an http(s) URL.")
+    if parsed.hostname in allowed_hosts:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, parsed.port or 443)}
+    except socket.gaierror:
+        raise EndpointMisconfigured(f"Cannot resolve {parsed.hostname}.") from None
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise EndpointMisconfigured(
+                f"{parsed.hostname} resolves to a non-public address; an operator can allow it "
+                "with QUORUM_GENERATION_ALLOWED_HOSTS."
+            )
+
+
+def describe_error(exc: Exception) -> str:
+    """What went wrong, without the server's response body (it may be an internal page)."""
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} ({type(exc).__name__})"
+    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -21,8 +63,11 @@ class Endpoint:
     key_env: str = ""
     timeout_s: float = 600.0
     max_retries: int = 4
+    allowed_hosts: frozenset[str] = frozenset()
 
     def client(self) -> openai.OpenAI:
+        check_key_env(self.key_env)
+        check_public_host(self.base_url, self.allowed_hosts)
         key = "not-needed"
         if self.key_env:
             key = os.environ.get(self.key_env, "")

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from submissions.generation import KEY_ENV_PREFIX
 from submissions.models import Answer, ModelEntry
 
 MAX_PARAMS_BYTES = 20_000
@@ -34,9 +35,10 @@ class ModelEntrySerializer(serializers.ModelSerializer):
         return value
 
     def validate_endpoint_key_env(self, value):
-        if value and not value.replace("_", "").isalnum():
+        if value and not (value.startswith(KEY_ENV_PREFIX) and value.replace("_", "").isalnum()):
             raise serializers.ValidationError(
-                "The name of an environment variable (letters, digits, _), never the key itself."
+                f"The name of an environment variable starting with {KEY_ENV_PREFIX} (set by the "
+                "operator on the workers), never the key itself."
             )
         return value
 

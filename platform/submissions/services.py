@@ -1,11 +1,11 @@
 """Every write of the submissions app: model entries and answers."""
 
 import hashlib
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import openai
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -15,9 +15,16 @@ from accounts.models import User
 from catalog.models import Question
 from common.errors import DomainError
 from evaluation.services import validations_for_new_answers
-from submissions.generation import Endpoint, EndpointMisconfigured, generate_answer
+from submissions.generation import (
+    Endpoint,
+    EndpointMisconfigured,
+    check_key_env,
+    describe_error,
+    generate_answer,
+)
 from submissions.models import Answer, GenerationJob, JobStatus, ModelEntry
 
+logger = logging.getLogger(__name__)
 THINK_CLOSE = "</think>"
 ENTRY_FIELDS = (
     "organisation", "name", "version", "display_name", "base_model", "provider",
@@ -86,6 +93,10 @@ def _entry_fields(fields: dict) -> dict:
     unknown = set(fields) - set(ENTRY_FIELDS)
     if unknown:
         raise DomainError(f"Unknown model entry fields: {', '.join(sorted(unknown))}.")
+    try:
+        check_key_env(fields.get("endpoint_key_env", ""))
+    except EndpointMisconfigured as exc:
+        raise DomainError(str(exc)) from None
     return fields
 
 
@@ -302,11 +313,21 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
     if job is None:
         return None
     entry = job.model_entry
-    endpoint = Endpoint(entry.endpoint_base_url, entry.endpoint_model or entry.name, entry.endpoint_key_env)
+    endpoint = Endpoint(
+        entry.endpoint_base_url, entry.endpoint_model or entry.name, entry.endpoint_key_env,
+        allowed_hosts=frozenset(settings.QUORUM_GENERATION_ALLOWED_HOSTS),
+    )  # fmt: skip
     try:
         client = endpoint.client()
+        return _generation_job_answer_all(job, entry, endpoint, client)
     except EndpointMisconfigured as exc:
         return _generation_job_finish(job, JobStatus.FAILED, str(exc))
+    except Exception as exc:  # a crash must not leave the job running (and the entry blocked)
+        logger.exception("generation job %s crashed", job.pk)
+        return _generation_job_finish(job, JobStatus.FAILED, f"stopped: {describe_error(exc)}")
+
+
+def _generation_job_answer_all(job, entry, endpoint, client) -> GenerationJob:
     answered = set(
         Answer.objects.filter(model_entry=entry, question_id__in=job.question_ids)
         .values_list("question_id", flat=True)
@@ -347,7 +368,7 @@ def _generation_chunk(job, entry, endpoint, client, question_pks: list[int]) -> 
                 client, endpoint, payload, system_prompt=entry.system_prompt,
                 params=entry.generation_params, max_tokens=job.max_tokens,
             )  # fmt: skip
-        except openai.OpenAIError as exc:
+        except Exception as exc:  # noqa: BLE001 — one question's failure is counted, not fatal
             return exc
 
     with ThreadPoolExecutor(max_workers=job.concurrency) as pool:
@@ -355,7 +376,8 @@ def _generation_chunk(job, entry, endpoint, client, question_pks: list[int]) -> 
     stored, errors, usage = [], [], [0, 0]
     for question, result in zip(questions, results, strict=True):
         if isinstance(result, Exception) or not result.text:
-            errors.append(f"{question.external_id}: {result if isinstance(result, Exception) else 'empty answer'}")
+            reason = describe_error(result) if isinstance(result, Exception) else "empty answer"
+            errors.append(f"{question.external_id}: {reason}")
             continue
         usage[0] += result.prompt_tokens
         usage[1] += result.completion_tokens

@@ -117,6 +117,8 @@ def test_sweeper_republishes_due_work_and_gives_up_after_the_attempt_limit(
     monkeypatch.setattr("workers.tasks.validation.publish_validation", lambda p, queue: published.append((p, queue)))
     validator = make_validator(max_attempts=2)
     ids = services.validations_create(answers=Answer.objects.all(), validator=validator)
+    assert services.validations_sweep() == 0  # new rows wait for their on-commit dispatch first
+    Validation.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # it was lost
     assert services.validations_sweep() == 3
     assert {p["validation_id"] for p, _ in published} == set(ids)
     payload, queue = published[0]
@@ -128,6 +130,24 @@ def test_sweeper_republishes_due_work_and_gives_up_after_the_attempt_limit(
     assert services.validations_sweep() == 0
     assert set(Validation.objects.values_list("state", flat=True)) == {"error"}
     assert "no result after 2 attempts" in Validation.objects.first().last_error
+
+
+def test_a_late_duplicate_never_undoes_a_recorded_result(make_validator, answered, monkeypatch):
+    """A dispatch that raced a result: the row keeps the result's state."""
+    monkeypatch.setattr("workers.tasks.validation.publish_validation", lambda p, queue: None)
+    validator = make_validator()
+    [pk] = services.validations_create(answers=Answer.objects.filter(pk=answered[0].pk), validator=validator)
+    services.validations_dispatch([pk])
+    row = Validation.objects.select_related("answer__question__site", "validator").get(pk=pk)
+    import validators
+
+    payload = services.validation_payload(row)
+    verdict = validators.judge(payload["question"], payload["answer"], payload["config"])
+    services.validation_record(result={"validation_id": pk, "config_hash": row.config_hash, "verdict": verdict})
+    assert services.validations_dispatch([pk]) == 0  # recorded rows are never claimed again
+    Validation.objects.filter(pk=pk).update(state="running")  # as if an old dispatch won a race
+    services.validation_record(result={"validation_id": pk, "config_hash": row.config_hash, "verdict": verdict})
+    assert Validation.objects.get(pk=pk).state == "passed"
 
 
 def test_a_broker_outage_delays_dispatch_but_loses_nothing(make_validator, answered, monkeypatch, settings):

@@ -7,7 +7,7 @@ def test_builder_registers_lists_and_updates_own_entries(api, other_api):
     created = api.post(ENTRIES, {
         "name": "atlas", "version": "1", "display_name": "Atlas", "base_model": "llama",
         "provider": "vLLM", "generation_params": {"temperature": 0.2}, "system_prompt": "Be exact.",
-        "endpoint_key_env": "ATLAS_KEY",
+        "endpoint_key_env": "QUORUM_GENKEY_ATLAS",
     }, format="json")  # fmt: skip
     assert created.status_code == 201, created.json()
     body = created.json()

@@ -80,12 +80,12 @@ def test_failures_after_retries_are_counted_not_fatal(owner, catalogue):
 
 
 def test_missing_key_variable_fails_the_run_with_a_clear_error(owner, catalogue, monkeypatch):
-    monkeypatch.delenv("SMOL_KEY", raising=False)
-    entry = entry_for(owner, "http://127.0.0.1:9/v1", endpoint_key_env="SMOL_KEY")
+    monkeypatch.delenv("QUORUM_GENKEY_SMOL", raising=False)
+    entry = entry_for(owner, "http://127.0.0.1:9/v1", endpoint_key_env="QUORUM_GENKEY_SMOL")
     job = GenerationJob.objects.create(model_entry=entry, created_by=owner, total=1, question_ids=[catalogue[0].pk])
     generation_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "SMOL_KEY is not set" in job.last_error
+    assert job.status == JobStatus.FAILED and "QUORUM_GENKEY_SMOL is not set" in job.last_error
 
 
 def test_cancel_stops_a_queued_run_and_checks_between_batches(owner, catalogue):
@@ -129,3 +129,40 @@ def test_pages_start_show_progress_and_cancel(client, owner, catalogue, django_c
     other = UserFactory(username="nosy", is_builder=True)
     client.force_login(other)
     assert client.get(f"/builders/jobs/{job.pk}/").status_code == 404
+
+
+def test_builders_cannot_read_worker_secrets_or_reach_internal_hosts(owner, catalogue, monkeypatch, settings):
+    """The worker sends the named variable's value to the builder's URL: only QUORUM_GENKEY_*
+    variables may be named, and private addresses need the operator's permission."""
+    from submissions.services import model_entry_create
+
+    monkeypatch.setenv("SECRET_KEY", "worker-secret")
+    with pytest.raises(DomainError, match="QUORUM_GENKEY_"):
+        model_entry_create(owner=owner, name="thief", endpoint_base_url="https://example.org/v1",
+                           endpoint_key_env="SECRET_KEY")  # fmt: skip
+    sneaky = entry_for(owner, "http://127.0.0.1:9/v1", version="sneaky")
+    type(sneaky).objects.filter(pk=sneaky.pk).update(endpoint_key_env="SECRET_KEY")  # bypassing the service
+    job = GenerationJob.objects.create(model_entry=sneaky, created_by=owner, total=1, question_ids=[catalogue[0].pk])
+    generation_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "QUORUM_GENKEY_" in job.last_error
+
+    settings.QUORUM_GENERATION_ALLOWED_HOSTS = []
+    for n, url in enumerate(("http://127.0.0.1:9/v1", "http://169.254.169.254/v1", "http://10.0.0.5/v1")):
+        entry = entry_for(owner, url, version=f"internal-{n}")
+        job = GenerationJob.objects.create(model_entry=entry, created_by=owner, total=1, question_ids=[catalogue[0].pk])
+        generation_job_run(job_id=job.pk)
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and "non-public address" in job.last_error, url
+
+
+def test_a_crashing_endpoint_fails_the_run_instead_of_blocking_the_entry(owner, catalogue, monkeypatch):
+    def crash(*args, **kwargs):
+        raise IndexError("choices was empty")
+
+    monkeypatch.setattr("submissions.services._generation_chunk", crash)
+    entry = entry_for(owner, "http://127.0.0.1:9/v1")
+    job = GenerationJob.objects.create(model_entry=entry, created_by=owner, total=1, question_ids=[catalogue[0].pk])
+    generation_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "IndexError" in job.last_error

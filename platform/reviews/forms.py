@@ -1,0 +1,31 @@
+from django import forms
+
+from catalog.models import Site
+from reviews.models import Verdict
+from submissions.models import ReviewState
+
+
+class ReviewForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect)
+    confidence = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, widget=forms.RadioSelect,
+        help_text="1: a guess · 5: certain, checked every step",
+    )  # fmt: skip
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=20_000,
+                                help_text="Markdown and TeX. What did you check, and what did you find?")  # fmt: skip
+    first_wrong_step = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=20_000,
+                                       label="First wrong step or claim (optional)")  # fmt: skip
+
+
+class ExpertRequestForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.all(), to_field_name="slug")
+    motivation = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+
+class AdjudicationForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[
+        (ReviewState.VERIFIED_CORRECT, "Verified correct"),
+        (ReviewState.VERIFIED_INCORRECT, "Verified incorrect"),
+        (ReviewState.IN_REVIEW, "Reopen for more reviews"),
+    ])  # fmt: skip
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)

@@ -1,0 +1,79 @@
+"""Reads for reviewing: the queue (in priority order), the review page, the curator pages."""
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Abs, Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from evaluation.models import Validation, ValidationResult
+from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review, ReviewClaim
+from submissions.models import Answer, ReviewState
+
+OPEN_REVIEW_STATES = (ReviewState.UNREVIEWED, ReviewState.IN_REVIEW)
+
+
+def expert_site_ids(user: User) -> list[int]:
+    return list(ExpertDomain.objects.filter(user=user).values_list("site_id", flat=True))
+
+
+def review_queue(user: User) -> QuerySet[Answer]:
+    """Answers this expert may review now, best first: validator-passed, then the most uncertain
+    validator score, then the fewest reviews."""
+    now = timezone.now()
+    wanted = settings.QUORUM_REVIEWS_WANTED
+    primary_score = ValidationResult.objects.filter(
+        answer=OuterRef("pk"), validation__validator__is_primary=True
+    ).values("score")[:1]
+    others_claims = ReviewClaim.objects.filter(answer=OuterRef("pk"), expires_at__gt=now).exclude(expert=user)
+    return (
+        Answer.objects.filter(question__site_id__in=expert_site_ids(user), review_state__in=OPEN_REVIEW_STATES)
+        .exclude(model_entry__owner=user)
+        .exclude(**({"model_entry__organisation": user.organisation} if user.organisation else {}))
+        .exclude(reviews__expert=user)
+        .annotate(
+            n_reviews=Count("reviews", distinct=True),
+            n_claims=Count("claims", filter=Q(claims__expires_at__gt=now) & ~Q(claims__expert=user), distinct=True),
+            passed=Exists(Validation.objects.filter(answer=OuterRef("pk"), validator__is_primary=True, state="passed")),
+            uncertainty=Abs(Coalesce(primary_score, Value(0.5), output_field=FloatField()) - Value(0.5)),
+            claimed_by_others=Exists(others_claims),
+        )
+        .filter(n_reviews__lt=wanted)
+        .filter(Q(n_claims=0) | Q(n_reviews__lt=wanted - F("n_claims")))
+        .order_by("-passed", "uncertainty", "n_reviews", "pk")
+    )
+
+
+def review_page(answer_id: int) -> Answer:
+    validations = Validation.objects.select_related("validator", "result").order_by("validator__name")
+    reviews = Review.objects.select_related("expert").order_by("created_at")
+    return (
+        Answer.objects.select_related("question__site", "model_entry", "assessment")
+        .prefetch_related(Prefetch("validations", queryset=validations), Prefetch("reviews", queryset=reviews))
+        .get(pk=answer_id)
+    )
+
+
+def my_claims(user: User) -> list[ReviewClaim]:
+    return list(
+        ReviewClaim.objects.filter(expert=user, expires_at__gt=timezone.now())
+        .select_related("answer__question").order_by("expires_at")
+    )
+
+
+def disputed_answers() -> list[Answer]:
+    reviews = Review.objects.select_related("expert").order_by("created_at")
+    return list(
+        Answer.objects.filter(review_state=ReviewState.DISPUTED)
+        .select_related("question__site", "model_entry", "assessment")
+        .prefetch_related(Prefetch("reviews", queryset=reviews))
+        .order_by("pk")
+    )
+
+
+def pending_expert_requests() -> list[ExpertRequest]:
+    return list(ExpertRequest.objects.filter(status="pending").select_related("user", "site"))
+
+
+def audit_log(limit: int = 200) -> list[AuditEntry]:
+    return list(AuditEntry.objects.select_related("actor", "answer__question")[:limit])

@@ -1,0 +1,221 @@
+"""Every write of the review flow: expert status, claims, reviews, aggregation, adjudication."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import user_set_role
+from catalog.models import Question, QuestionState, Site
+from catalog.services import ALLOWED_TRANSITIONS, question_transition
+from common.errors import DomainError
+from reviews import aggregation, selectors
+from reviews.models import (
+    AnswerAssessment,
+    AuditEntry,
+    ExpertDomain,
+    ExpertRequest,
+    RequestStatus,
+    Review,
+    ReviewClaim,
+    ReviewRevision,
+    Verdict,
+)
+from submissions.models import Answer, ReviewState
+
+MAX_RATIONALE = 20_000
+
+
+# --- expert status ------------------------------------------------------------------------
+
+
+def expert_request_create(*, user: User, site: Site, motivation: str) -> ExpertRequest:
+    motivation = motivation.strip()
+    if len(motivation) < 20:
+        raise DomainError("Tell the curators about your background in a few sentences (20+ characters).")
+    if ExpertDomain.objects.filter(user=user, site=site).exists():
+        raise DomainError(f"You are already an expert for {site.name}.")
+    try:
+        with transaction.atomic():
+            return ExpertRequest.objects.create(user=user, site=site, motivation=motivation[:5000])
+    except IntegrityError:
+        raise DomainError(f"Your request for {site.name} is already waiting for a curator.") from None
+
+
+@transaction.atomic
+def expert_request_decide(*, request: ExpertRequest, curator: User, grant: bool, reason: str = "") -> ExpertRequest:
+    request = ExpertRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.PENDING:
+        raise DomainError("This request was already decided.")
+    request.status = RequestStatus.GRANTED if grant else RequestStatus.REFUSED
+    request.decided_by, request.decided_at = curator, timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    if grant:
+        expert_domain_grant(user=request.user, site=request.site, curator=curator)
+    else:
+        _audit(curator, "expert_refused", reason=f"{request.user} for {request.site}: {reason}".strip(": "))
+    return request
+
+
+@transaction.atomic
+def expert_domain_grant(*, user: User, site: Site, curator: User | None) -> ExpertDomain:
+    domain, _ = ExpertDomain.objects.get_or_create(user=user, site=site, defaults={"granted_by": curator})
+    if not user.is_expert:
+        user_set_role(user=user, role=Role.EXPERT, granted=True)
+    _audit(curator, "expert_granted", reason=f"{user} for {site}")
+    return domain
+
+
+@transaction.atomic
+def expert_domain_revoke(*, user: User, site: Site, curator: User, reason: str = "") -> None:
+    ExpertDomain.objects.filter(user=user, site=site).delete()
+    if not ExpertDomain.objects.filter(user=user).exists():
+        user_set_role(user=user, role=Role.EXPERT, granted=False)
+    _audit(curator, "expert_revoked", reason=f"{user} for {site}: {reason}".strip(": "))
+
+
+# --- claiming ------------------------------------------------------------------------------
+
+
+def _check_may_review(expert: User, answer: Answer) -> None:
+    if not ExpertDomain.objects.filter(user=expert, site_id=answer.question.site_id).exists():
+        raise DomainError("You are not an expert for this question's site.")
+    entry = answer.model_entry
+    if entry.owner_id == expert.pk or (expert.organisation and entry.organisation == expert.organisation):
+        raise DomainError("You cannot review answers of your own models or organisation.")
+
+
+@transaction.atomic
+def review_claim_next(*, expert: User) -> Answer | None:
+    """Hold the best next answer for this expert (their unexpired claim first), or None."""
+    now = timezone.now()
+    held = ReviewClaim.objects.filter(expert=expert, expires_at__gt=now).exclude(answer__reviews__expert=expert)
+    claim = held.select_related("answer").order_by("expires_at").first()
+    if claim:
+        return claim.answer
+    candidates = selectors.review_queue(expert).values_list("pk", flat=True)[:20]
+    locked = Answer.objects.select_for_update(skip_locked=True).filter(pk__in=list(candidates))
+    ids = set(locked.values_list("pk", flat=True))
+    for pk in candidates:  # keep the queue's order among those not locked by someone else
+        if pk in ids:
+            expires = now + timedelta(minutes=settings.QUORUM_CLAIM_MINUTES)
+            ReviewClaim.objects.update_or_create(answer_id=pk, expert=expert, defaults={"expires_at": expires})
+            return Answer.objects.get(pk=pk)
+    return None
+
+
+def review_claim_release(*, expert: User, answer: Answer) -> None:
+    ReviewClaim.objects.filter(expert=expert, answer=answer).delete()
+
+
+# --- reviewing -----------------------------------------------------------------------------
+
+
+def _clean_review(verdict: str, confidence: int, rationale: str, first_wrong_step: str) -> tuple:
+    if verdict not in Verdict.values:
+        raise DomainError(f"Choose a verdict: {', '.join(Verdict.labels)}.")
+    if not isinstance(confidence, int) or not 1 <= confidence <= 5:
+        raise DomainError("Confidence is a whole number from 1 to 5.")
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise DomainError("Explain your verdict: what did you check?")
+    if len(rationale) > MAX_RATIONALE or len(first_wrong_step or "") > MAX_RATIONALE:
+        raise DomainError(f"Keep the rationale under {MAX_RATIONALE:,} characters.")
+    return verdict, confidence, rationale, (first_wrong_step or "").strip()
+
+
+@transaction.atomic
+def review_submit(
+    *, expert: User, answer: Answer, verdict: str, confidence: int, rationale: str,
+    first_wrong_step: str = "",
+) -> Review:  # fmt: skip
+    """Create or revise this expert's review (the history is kept), then re-assess the answer."""
+    answer = Answer.objects.select_for_update().select_related("question", "model_entry").get(pk=answer.pk)
+    _check_may_review(expert, answer)
+    verdict, confidence, rationale, first_wrong_step = _clean_review(verdict, confidence, rationale, first_wrong_step)
+    fields = {"verdict": verdict, "confidence": confidence, "rationale": rationale,
+              "first_wrong_step": first_wrong_step}  # fmt: skip
+    review, created = Review.objects.update_or_create(
+        answer=answer, expert=expert, defaults={**fields, "answer_owner_id": answer.model_entry.owner_id}
+    )
+    ReviewRevision.objects.create(review=review, **fields)
+    ReviewClaim.objects.filter(answer=answer, expert=expert).delete()
+    _audit(expert, "review_submitted" if created else "review_revised", answer=answer, after=verdict)
+    answer_assess(answer=answer)
+    return review
+
+
+def answer_assess(*, answer: Answer) -> AnswerAssessment:
+    """Aggregate the reviews and apply the resolution rule (curator decisions stand)."""
+    labels = [
+        aggregation.Label(answer_id, expert_id, verdict == Verdict.CORRECT, confidence)
+        for answer_id, expert_id, verdict, confidence in Review.objects.filter(
+            answer__question__site_id=answer.question.site_id
+        ).exclude(verdict=Verdict.CANT_JUDGE).values_list("answer_id", "expert_id", "verdict", "confidence")
+    ]
+    result = aggregation.assess(answer.pk, labels)
+    assessment, _ = AnswerAssessment.objects.update_or_create(
+        answer=answer, defaults={"p_correct": result.p_correct, "method": result.method, "reviews": result.reviews}
+    )
+    decision = AuditEntry.objects.filter(answer=answer, action="curator_decision").order_by("-id").first()
+    if decision is None or decision.after == ReviewState.IN_REVIEW:  # curators' verdicts stand
+        _answer_set_review_state(answer, _resolution(result), actor=None, reason=f"{result.method}, p={result.p_correct:.2f}")
+    return assessment
+
+
+def _resolution(result: aggregation.Assessment) -> str:
+    if result.reviews < settings.QUORUM_REVIEW_MIN_REVIEWS:
+        return ReviewState.IN_REVIEW
+    if result.p_correct >= settings.QUORUM_REVIEW_ACCEPT_P:
+        return ReviewState.VERIFIED_CORRECT
+    if result.p_correct <= settings.QUORUM_REVIEW_REJECT_P:
+        return ReviewState.VERIFIED_INCORRECT
+    return ReviewState.DISPUTED
+
+
+@transaction.atomic
+def answer_adjudicate(*, answer: Answer, curator: User, outcome: str, reason: str) -> Answer:
+    """A curator settles a dispute (or reopens a decision); recorded with the reason."""
+    allowed = (ReviewState.VERIFIED_CORRECT, ReviewState.VERIFIED_INCORRECT, ReviewState.IN_REVIEW)
+    if outcome not in allowed:
+        raise DomainError("Settle as verified correct, verified incorrect, or reopen for review.")
+    if not reason.strip():
+        raise DomainError("Give the reason for the decision; it is recorded.")
+    answer = Answer.objects.select_for_update().select_related("question").get(pk=answer.pk)
+    before = answer.review_state
+    _answer_set_review_state(answer, outcome, actor=curator, reason=reason.strip(), override=True)
+    _audit(curator, "curator_decision", answer=answer, before=before, after=outcome, reason=reason.strip())
+    return answer
+
+
+def _answer_set_review_state(answer: Answer, state: str, *, actor, reason: str, override: bool = False) -> None:
+    if answer.review_state == state:
+        return
+    before = answer.review_state
+    Answer.objects.filter(pk=answer.pk).update(review_state=state)
+    answer.review_state = state
+    if not override:
+        _audit(actor, "review_state", answer=answer, before=before, after=state, reason=reason)
+    _question_follow(answer.question, actor=actor)
+
+
+def _question_follow(question: Question, *, actor) -> None:
+    """solved while one answer is verified correct; disputed while one is disputed."""
+    question = Question.objects.get(pk=question.pk)
+    states = set(question.answers.values_list("review_state", flat=True))
+    if ReviewState.VERIFIED_CORRECT in states:
+        target = QuestionState.SOLVED
+    elif ReviewState.DISPUTED in states:
+        target = QuestionState.DISPUTED
+    elif question.state in (QuestionState.SOLVED, QuestionState.DISPUTED):
+        target = QuestionState.OPEN
+    else:
+        return
+    if target != question.state and target in ALLOWED_TRANSITIONS.get(question.state, set()):
+        question_transition(question=question, to_state=target, actor=actor, reason="expert reviews")
+
+
+def _audit(actor, action: str, *, answer: Answer | None = None, before="", after="", reason="") -> None:
+    AuditEntry.objects.create(actor=actor, action=action, answer=answer, before=before, after=after, reason=reason)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("next/", views.claim_next, name="claim_next"),
+    path("answers/<int:pk>/", views.review, name="review"),
+    path("expertise/", views.expertise, name="expertise"),
+    path("curation/", views.curation, name="curation"),
+]

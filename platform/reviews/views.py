@@ -1,0 +1,142 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from common.errors import DomainError
+from common.rendering import render_user_content
+from evaluation.views import curator_required
+from reviews import selectors, services
+from reviews.forms import AdjudicationForm, ExpertRequestForm, ReviewForm
+from reviews.models import ExpertRequest
+from submissions.models import Answer
+
+
+def _expert_or_404(user):
+    if not user.is_expert:
+        raise Http404("Only experts review answers; ask for expert status on your profile.")
+
+
+@login_required
+@require_GET
+def queue(request):
+    _expert_or_404(request.user)
+    context = {
+        "waiting": selectors.review_queue(request.user).count(),
+        "claims": selectors.my_claims(request.user),
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+@login_required
+@require_POST
+def claim_next(request):
+    _expert_or_404(request.user)
+    answer = services.review_claim_next(expert=request.user)
+    if answer is None:
+        messages.info(request, "Nothing is waiting for you right now. Thank you!")
+        return redirect("reviews:queue")
+    return redirect("reviews:review", pk=answer.pk)
+
+
+def _review_context(request, answer: Answer, form=None) -> dict:
+    mine = next((r for r in answer.reviews.all() if r.expert_id == request.user.pk), None)
+    site = answer.question.site
+    return {
+        "answer": answer,
+        "question": answer.question,
+        "question_html": render_user_content(answer.question.body),
+        "answer_html": render_user_content(answer.text),
+        "mine": mine,
+        "form": form or ReviewForm(initial=_initial(mine)),
+        "others": [
+            (r, render_user_content(r.rationale)) for r in answer.reviews.all() if r.expert_id != request.user.pk
+        ] if mine else [],
+        "show_model": bool(mine) or not site.blind_model,
+        "show_validation": bool(mine) or not site.blind_validator,
+    }  # fmt: skip
+
+
+def _initial(review) -> dict:
+    if review is None:
+        return {}
+    return {"verdict": review.verdict, "confidence": review.confidence, "rationale": review.rationale,
+            "first_wrong_step": review.first_wrong_step}  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request, pk: int):
+    _expert_or_404(request.user)
+    try:
+        answer = selectors.review_page(pk)
+    except Answer.DoesNotExist:
+        raise Http404("No such answer.") from None
+    form = ReviewForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.review_submit(expert=request.user, answer=answer, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Review saved. The other reviews are now visible.")
+                if not request.htmx:
+                    return redirect("reviews:review", pk=pk)
+                answer, form = selectors.review_page(pk), None
+        status = 400 if form is not None and form.errors else 200
+    template = "reviews/review.html" + ("#panel" if request.htmx else "")
+    return render(request, template, _review_context(request, answer, form), status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expertise(request):
+    form = ExpertRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.expert_request_create(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Request sent to the curators.")
+            return redirect("reviews:expertise")
+    context = {
+        "form": form,
+        "domains": request.user.expert_domains.select_related("site"),
+        "requests": request.user.expert_requests.select_related("site"),
+    }
+    return render(request, "reviews/expertise.html", context, status=400 if form.errors else 200)
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def curation(request):
+    if request.method == "POST":
+        return _curation_post(request)
+    context = {
+        "disputed": [(a, AdjudicationForm()) for a in selectors.disputed_answers()],
+        "requests": selectors.pending_expert_requests(),
+        "audit": selectors.audit_log(),
+    }
+    return render(request, "reviews/curation.html", context)
+
+
+def _curation_post(request):
+    try:
+        if "request" in request.POST:
+            expert_request = get_object_or_404(ExpertRequest, pk=request.POST["request"])
+            services.expert_request_decide(request=expert_request, curator=request.user,
+                                           grant=request.POST.get("decision") == "grant")  # fmt: skip
+        else:
+            form = AdjudicationForm(request.POST)
+            if not form.is_valid():
+                raise DomainError("Choose an outcome and give the reason.")
+            answer = get_object_or_404(Answer, pk=request.POST.get("answer"))
+            services.answer_adjudicate(answer=answer, curator=request.user, **form.cleaned_data)
+        messages.success(request, "Done; it is in the audit log.")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("reviews:curation")

@@ -1,0 +1,81 @@
+import pytest
+from reviews.models import Review
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_expert_takes_the_next_item_reviews_blind_then_sees_the_others(client, make_expert, make_answer):
+    answer = make_answer(text="The sum is $\\pi^2/6$.")
+    first = make_expert("first")
+    Review.objects.create(answer=answer, expert=first, answer_owner=answer.model_entry.owner,
+                          verdict="incorrect", confidence=4, rationale="Wrong constant.")  # fmt: skip
+    expert = make_expert("second")
+    client.force_login(expert)
+    assert "1 answer waiting" in client.get("/reviews/").content.decode()
+    taken = client.post("/reviews/next/")
+    assert taken.status_code == 302 and taken.url == f"/reviews/answers/{answer.pk}/"
+    before = client.get(taken.url).content.decode()
+    assert "Wrong constant." not in before and "model hidden until you review" in before
+    assert str(answer.model_entry) not in before
+    after = client.post(taken.url, {"verdict": "correct", "confidence": "5",
+                                    "rationale": "Checked every step."}, headers={"HX-Request": "true"})  # fmt: skip
+    html = after.content.decode()
+    assert after.status_code == 200 and html.lstrip().startswith('<section id="panel"')
+    assert "Wrong constant." in html and "P(correct)" in html
+    assert str(answer.model_entry) in client.get(taken.url).content.decode()
+
+
+def test_review_form_errors_keep_the_input(client, make_expert, make_answer):
+    answer = make_answer()
+    client.force_login(make_expert("erin"))
+    response = client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "rationale": "kept text"})
+    assert response.status_code == 400 and "kept text" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_builders_cannot_review_their_own_answer_even_as_experts(client, make_expert, make_answer):
+    expert = make_expert("dual")
+    answer = make_answer(owner=expert)
+    client.force_login(expert)
+    response = client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "confidence": "5",
+                                                               "rationale": "mine is great"})  # fmt: skip
+    assert "own models or organisation" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_non_experts_have_no_review_pages(client, make_answer):
+    answer = make_answer()
+    client.force_login(UserFactory(username="visitor"))
+    assert client.get("/reviews/").status_code == 404
+    assert client.get(f"/reviews/answers/{answer.pk}/").status_code == 404
+
+
+def test_disputes_reach_the_curator_page_and_are_settled_there(client, make_expert, make_answer, curator):
+    from reviews.services import review_submit
+
+    answer = make_answer()
+    review_submit(expert=make_expert("a"), answer=answer, verdict="correct", confidence=5, rationale="ok")
+    review_submit(expert=make_expert("b"), answer=answer, verdict="incorrect", confidence=5, rationale="no")
+    client.force_login(curator)
+    page = client.get("/reviews/curation/").content.decode()
+    assert f'id="disputed-{answer.pk}"' in page
+    client.post("/reviews/curation/", {"answer": answer.pk, "outcome": "verified_incorrect", "reason": "b is right"})
+    answer.refresh_from_db()
+    assert answer.review_state == "verified_incorrect"
+    assert "b is right" in client.get("/reviews/curation/").content.decode()  # in the audit log
+
+
+def test_expertise_requests_from_the_profile_reach_curators(client, math, curator):
+    user = UserFactory(username="hopeful")
+    client.force_login(user)
+    response = client.post("/reviews/expertise/", {"site": "math", "motivation": "Taught analysis for 10 years."})
+    assert response.status_code == 302
+    client.force_login(curator)
+    assert "Taught analysis" in client.get("/reviews/curation/").content.decode()
+    from reviews.models import ExpertRequest
+
+    client.post("/reviews/curation/", {"request": ExpertRequest.objects.get().pk, "decision": "grant"})
+    user.refresh_from_db()
+    assert user.is_expert

@@ -1,0 +1,175 @@
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from reviews import aggregation, services
+from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review
+from reviews.selectors import review_queue
+
+from catalog.models import QuestionState
+from common.errors import DomainError
+from evaluation.models import Validation, ValidationResult
+from evaluation.services import validations_create, validator_config_save
+from submissions.models import Answer
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def review(expert, answer, verdict="correct", confidence=5, rationale="Checked every step."):
+    return services.review_submit(expert=expert, answer=answer, verdict=verdict, confidence=confidence,
+                                  rationale=rationale)  # fmt: skip
+
+
+def test_expert_status_is_requested_and_granted_per_site(math, curator):
+    user = UserFactory(username="candidate")
+    request = services.expert_request_create(user=user, site=math, motivation="PhD in number theory, 12 papers.")
+    with pytest.raises(DomainError, match="already waiting"):
+        services.expert_request_create(user=user, site=math, motivation="PhD in number theory, 12 papers.")
+    services.expert_request_decide(request=request, curator=curator, grant=True)
+    user.refresh_from_db()
+    assert user.is_expert and ExpertDomain.objects.filter(user=user, site=math).exists()
+    assert ExpertRequest.objects.get().status == "granted"
+    services.expert_domain_revoke(user=user, site=math, curator=curator, reason="inactive")
+    user.refresh_from_db()
+    assert not user.is_expert
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["expert_revoked", "expert_granted"]
+
+
+def test_queue_puts_validator_passed_and_uncertain_answers_first(make_expert, make_answer):
+    expert = make_expert("erin")
+    plain, passed_sure, passed_unsure = make_answer(), make_answer(), make_answer()
+    validator = validator_config_save(name="v", config={"judges": {"default": {"kind": "scripted", "model": "s",
+                                      "default": "[[Y]]"}}, "pipeline": "vanilla"}, actor=None, is_primary=True)  # fmt: skip
+    for answer, score in ((passed_sure, 1.0), (passed_unsure, 0.6)):
+        [pk] = validations_create(answers=Answer.objects.filter(pk=answer.pk), validator=validator)
+        Validation.objects.filter(pk=pk).update(state="passed")
+        ValidationResult.objects.create(validation_id=pk, answer=answer, config_hash=validator.config_hash,
+                                        decision="accept", score=score, library_version="t", verdict={})  # fmt: skip
+    assert list(review_queue(expert)) == [passed_unsure, passed_sure, plain]
+
+
+def test_queue_hides_own_models_own_organisation_other_domains_and_reviewed(make_expert, make_answer, math):
+    from tests.factories import SiteFactory
+
+    expert = make_expert("erin", organisation="Erin Lab")
+    mine = make_answer(owner=expert)
+    colleagues = make_answer(organisation="Erin Lab")
+    elsewhere = make_answer(site=SiteFactory(slug="history"))
+    reviewed = make_answer()
+    review(expert, reviewed)
+    open_one = make_answer()
+    assert list(review_queue(expert)) == [open_one]
+    for answer in (mine, colleagues):
+        with pytest.raises(DomainError, match="own models or organisation"):
+            review(expert, answer)
+    with pytest.raises(DomainError, match="not an expert for this"):
+        review(expert, elsewhere)
+
+
+def test_claims_hold_an_answer_for_one_expert(make_expert, make_answer, settings):
+    settings.QUORUM_REVIEWS_WANTED = 1
+    first, second = make_expert("a"), make_expert("b")
+    answer = make_answer()
+    assert services.review_claim_next(expert=first) == answer
+    assert services.review_claim_next(expert=first) == answer  # resumes the held one
+    assert services.review_claim_next(expert=second) is None  # nobody duplicates the work
+
+
+def test_reviews_are_blind_revisable_and_keep_their_history(make_expert, make_answer):
+    expert = make_expert("erin")
+    answer = make_answer()
+    review(expert, answer, "incorrect", 2, "Step 3 divides by zero.")
+    review(expert, answer, "partially_correct", 4, "Step 3 is fine, step 5 is not.")
+    saved = Review.objects.get()
+    assert (saved.verdict, saved.confidence) == ("partially_correct", 4)
+    assert list(saved.revisions.values_list("verdict", flat=True)) == ["incorrect", "partially_correct"]
+
+
+def test_the_database_itself_refuses_self_review_and_double_reviews(make_expert, make_answer):
+    expert = make_expert("erin")
+    answer = make_answer(owner=expert)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Review.objects.create(answer=answer, expert=expert, answer_owner=expert, verdict="correct",
+                              confidence=3, rationale="x")  # fmt: skip
+    other = make_answer()
+    Review.objects.create(answer=other, expert=expert, answer_owner=other.model_entry.owner, verdict="correct",
+                          confidence=3, rationale="x")  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Review.objects.create(answer=other, expert=expert, answer_owner=other.model_entry.owner,
+                              verdict="incorrect", confidence=3, rationale="y")  # fmt: skip
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"verdict": "maybe"}, "Choose a verdict"), ({"confidence": 7}, "1 to 5"), ({"rationale": " "}, "Explain"),
+])  # fmt: skip
+def test_bad_reviews_are_refused_clearly(make_expert, make_answer, bad, message):
+    fields = {"verdict": "correct", "confidence": 3, "rationale": "ok", **bad}
+    with pytest.raises(DomainError, match=message):
+        services.review_submit(expert=make_expert("erin"), answer=make_answer(), **fields)
+
+
+def test_two_confident_experts_verify_an_answer_and_solve_its_question(make_expert, make_answer):
+    answer = make_answer()
+    review(make_expert("a"), answer)
+    answer.refresh_from_db()
+    assert answer.review_state == "in_review"
+    review(make_expert("b"), answer, confidence=4)
+    answer.refresh_from_db()
+    assert answer.review_state == "verified_correct"
+    assert answer.assessment.p_correct >= 0.9 and answer.assessment.method == "confidence-vote"
+    assert answer.question.state == QuestionState.SOLVED
+
+
+def test_disagreement_is_a_dispute_a_curator_settles_with_a_recorded_reason(make_expert, make_answer, curator):
+    answer = make_answer()
+    review(make_expert("a"), answer, "correct", 5)
+    review(make_expert("b"), answer, "incorrect", 5)
+    answer.refresh_from_db()
+    assert answer.review_state == "disputed" and answer.question.state == QuestionState.DISPUTED
+    with pytest.raises(DomainError, match="reason"):
+        services.answer_adjudicate(answer=answer, curator=curator, outcome="verified_correct", reason=" ")
+    services.answer_adjudicate(answer=answer, curator=curator, outcome="verified_correct",
+                               reason="The counterexample in review b is wrong.")  # fmt: skip
+    answer.refresh_from_db()
+    assert answer.review_state == "verified_correct" and answer.question.state == QuestionState.SOLVED
+    entry = AuditEntry.objects.get(action="curator_decision")
+    assert (entry.actor, entry.before, entry.after) == (curator, "disputed", "verified_correct")
+    review(make_expert("c"), answer, "incorrect", 5)  # the curator's decision stands
+    answer.refresh_from_db()
+    assert answer.review_state == "verified_correct"
+
+
+def test_dawid_skene_takes_over_when_there_are_enough_reviews():
+    labels = [aggregation.Label(a, e, (a % 3 != 0) if e != 9 else (a % 3 == 0), 3)
+              for a in range(12) for e in (1, 2, 9)]  # fmt: skip
+    result = aggregation.assess(1, labels)
+    assert result.method == "dawid-skene" and result.p_correct > 0.9  # the contrarian is discounted
+    few = aggregation.assess(1, labels[:6])
+    assert few.method == "confidence-vote"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_submissions_of_the_same_review_make_one_row(make_expert, make_answer):
+    expert = make_expert("erin")
+    answer = make_answer()
+    barrier = threading.Barrier(50)
+    errors = []
+
+    def submit():
+        barrier.wait()
+        try:
+            review(expert, answer)
+        except Exception as exc:  # noqa: BLE001 — collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Review.objects.count() == 1
+    assert Review.objects.get().revisions.count() == 50
