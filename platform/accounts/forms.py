@@ -24,3 +24,19 @@ class TokenForm(forms.Form):
         if moment <= timezone.now():
             raise forms.ValidationError("Choose a day in the future.")
         return moment
+
+
+class SignupForm(forms.Form):
+    username = forms.RegexField(regex=r"^[\w.@+-]{3,150}$", max_length=150,
+                                help_text="3–150 letters, digits and @ . + - _")  # fmt: skip
+    email = forms.EmailField(help_text="For password resets and review notifications.")
+    display_name = forms.CharField(max_length=150, required=False)
+    affiliation = forms.CharField(max_length=200, required=False)
+    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
+
+    def clean_password(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password

@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import TokenForm
+from django.contrib.auth import login
+
+from accounts.forms import SignupForm, TokenForm
 from accounts.models import ApiToken
-from accounts.services import api_token_create, api_token_revoke
+from accounts.services import api_token_create, api_token_revoke, user_create
 from common.errors import DomainError
 
 
@@ -53,3 +55,18 @@ def token_revoke(request, pk: int):
         return _render_tokens(request, _tokens_context(request))
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:profile")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(**form.cleaned_data)
+        except DomainError as exc:
+            form.add_error("username", str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Quorum. Experts: ask for expert status below.")
+            return redirect("reviews:expertise")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)

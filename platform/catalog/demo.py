@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import user_create, user_set_role
-from catalog.models import Question, QuestionState, RetireReason
+from catalog.models import Question, QuestionState, RetireReason, Site
 from catalog.records import parse_line
 from catalog.services import (
     ImportOutcome,
@@ -19,6 +19,7 @@ from catalog.services import (
 )
 from evaluation.models import ValidatorConfig
 from evaluation.services import validator_config_save
+from reviews.services import expert_domain_grant
 from submissions.models import ModelEntry
 from submissions.services import answer_submit_bulk, model_entry_create
 
@@ -64,6 +65,9 @@ def demo_users_ensure() -> list[DemoUser]:
         for role in demo.roles:
             if role not in user.roles:
                 user_set_role(user=user, role=role, granted=True)
+    expert = User.objects.get(username="expert")
+    for site in Site.objects.exclude(experts__user=expert):
+        expert_domain_grant(user=expert, site=site, curator=None)
     if not User.objects.filter(username=DEMO_ADMIN.username).exists():
         User.objects.create_superuser(
             DEMO_ADMIN.username, f"{DEMO_ADMIN.username}@quorum.invalid", DEMO_ADMIN.password,
@@ -139,8 +143,8 @@ class DemoOutcome:
 
 @transaction.atomic
 def demo_seed() -> DemoOutcome:
-    users = demo_users_ensure()
     questions = demo_questions_ensure()
+    users = demo_users_ensure()
     judge = demo_judge_ensure()
     answers = demo_answers_ensure()
     _demo_lifecycle()

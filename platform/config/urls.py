@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 admin.site.site_header = "Quorum administration"
@@ -7,8 +6,7 @@ admin.site.site_title = "Quorum admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("django.contrib.auth.urls")),  # login, logout, password reset
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
     path("builders/", include("submissions.urls")),

@@ -110,32 +110,43 @@ def validations_for_new_answers(answer_ids: list[int]) -> list[int]:
 
 def validations_dispatch(validation_ids: list[int]) -> int:
     """Publish the judging tasks. A broker failure only delays them: the sweeper retries."""
+    sent = 0
+    for chunk_start in range(0, len(validation_ids), 500):
+        chunk = validation_ids[chunk_start : chunk_start + 500]
+        with transaction.atomic():
+            claimable = Validation.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                pk__in=chunk, state__in=OPEN_STATES
+            )
+            claimed = _claim(list(claimable.values_list("pk", flat=True)))
+        sent += _publish(claimed)
+    return sent
+
+
+def _claim(ids: list[int]) -> list[int]:
+    """One conditional UPDATE: an attempt, the running state and a lease (a result recorded
+    meanwhile is never overwritten: its row is no longer open)."""
+    now = timezone.now()
+    Validation.objects.filter(pk__in=ids, state__in=OPEN_STATES).update(
+        attempts=F("attempts") + 1, state=ValidationState.RUNNING, updated_at=now,
+        next_attempt_at=now + timedelta(seconds=settings.QUORUM_VALIDATION_LEASE_S),
+    )  # fmt: skip
+    return ids
+
+
+def _publish(ids: list[int]) -> int:
     from workers.tasks.validation import publish_validation
 
     sent = 0
-    lease = timedelta(seconds=settings.QUORUM_VALIDATION_LEASE_S)
-    for chunk_start in range(0, len(validation_ids), 500):
-        chunk = validation_ids[chunk_start : chunk_start + 500]
-        # Claim with one conditional UPDATE, so a result recorded meanwhile is never overwritten.
-        with transaction.atomic():
-            claimed = list(
-                Validation.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=chunk, state__in=OPEN_STATES).values_list("pk", flat=True)
+    rows = Validation.objects.filter(pk__in=ids).select_related("answer__question__site", "validator")
+    for row in rows:
+        try:
+            publish_validation(validation_payload(row), queue=row.validator.queue)
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 — any broker failure: the sweeper retries
+            logger.warning("could not publish validation %s: %s", row.pk, exc)
+            Validation.objects.filter(pk=row.pk).update(
+                next_attempt_at=timezone.now() + timedelta(seconds=settings.QUORUM_BROKER_RETRY_S)
             )
-            Validation.objects.filter(pk__in=claimed, state__in=OPEN_STATES).update(
-                attempts=F("attempts") + 1, state=ValidationState.RUNNING,
-                next_attempt_at=timezone.now() + lease, updated_at=timezone.now(),
-            )  # fmt: skip
-        rows = Validation.objects.filter(pk__in=claimed).select_related("answer__question__site", "validator")
-        for row in rows:
-            try:
-                publish_validation(validation_payload(row), queue=row.validator.queue)
-                sent += 1
-            except Exception as exc:  # noqa: BLE001 — any broker failure: the sweeper retries
-                logger.warning("could not publish validation %s: %s", row.pk, exc)
-                Validation.objects.filter(pk=row.pk).update(
-                    next_attempt_at=timezone.now() + timedelta(seconds=settings.QUORUM_BROKER_RETRY_S)
-                )
     return sent
 
 
@@ -153,26 +164,21 @@ def validation_payload(row: Validation) -> dict:
 
 
 def validations_sweep(*, limit: int = 500) -> int:
-    """Re-publish due work (lost messages, broker outages, killed workers) in chunks."""
+    """Re-publish due work (lost messages, broker outages, killed workers), one chunk a call."""
     now = timezone.now()
     with transaction.atomic():
-        due = (
-            Validation.objects.select_for_update(skip_locked=True)
+        due = list(
+            Validation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state__in=OPEN_STATES)
             .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=None))
-            .select_related("validator")
-            .order_by("next_attempt_at", "pk")[:limit]
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "attempts", "validator__max_attempts")[:limit]
         )
-        rows = list(due)
-        exhausted = [r for r in rows if r.attempts >= r.validator.max_attempts]
-        for row in exhausted:
+        exhausted = [pk for pk, attempts, most in due if attempts >= most]
+        for row in Validation.objects.filter(pk__in=exhausted).select_related("validator", "answer"):
             _validation_give_up(row, f"no result after {row.attempts} attempts")
-        ready = [r.pk for r in rows if r not in exhausted]
-        # Hold the rows past this transaction so a parallel sweeper does not take them too.
-        Validation.objects.filter(pk__in=ready).update(
-            next_attempt_at=now + timedelta(seconds=settings.QUORUM_VALIDATION_LEASE_S)
-        )
-    return validations_dispatch(ready) if ready else 0
+        ready = _claim([pk for pk, attempts, most in due if attempts < most])
+    return _publish(ready)
 
 
 # --- recording results ----------------------------------------------------------------------
@@ -181,8 +187,9 @@ def validations_sweep(*, limit: int = 500) -> int:
 @transaction.atomic
 def validation_record(*, result: dict) -> Validation | None:
     """Store a worker's result. Idempotent: a second delivery of the same result changes nothing."""
+    # Lock only this row: the joined validator row is shared by every recording.
     row = (
-        Validation.objects.select_for_update().select_related("validator", "answer__question")
+        Validation.objects.select_for_update(of=("self",)).select_related("validator", "answer__question")
         .filter(pk=result.get("validation_id")).first()
     )
     if row is None or row.config_hash != result.get("config_hash", row.config_hash):

@@ -86,8 +86,9 @@ def review(request, pk: int):
                 if not request.htmx:
                     return redirect("reviews:review", pk=pk)
                 answer, form = selectors.review_page(pk), None
-        status = 400 if form is not None and form.errors else 200
-    template = "reviews/review.html" + ("#panel" if request.htmx else "")
+        # htmx swaps only 2xx responses: its errors come back in the panel with a 200.
+        status = 400 if form is not None and form.errors and not request.htmx else 200
+    template = "reviews/review.html" + ("#panel" if request.htmx and not request.htmx.history_restore_request else "")
     return render(request, template, _review_context(request, answer, form), status=status)
 
 

@@ -47,3 +47,31 @@ def test_granting_curator_in_the_admin_goes_through_the_service(client):
     target.refresh_from_db()
     assert target.is_curator and target.is_staff
     assert target.groups.filter(name="curators").exists()
+
+
+@pytest.mark.django_db
+def test_sign_up_log_in_and_reset_the_password_by_email(client, mailoutbox):
+    response = client.post("/accounts/signup/", {"username": "newbie", "email": "newbie@example.org",
+                                                 "password": "a long and fine password"})  # fmt: skip
+    assert response.status_code == 302 and response.url == "/reviews/expertise/"
+    client.logout()
+    assert client.post("/accounts/password_reset/", {"email": "newbie@example.org"}).status_code == 302
+    [mail] = mailoutbox
+    link = next(line for line in mail.body.splitlines() if "/accounts/reset/" in line).strip()
+    form = client.get(link, follow=True)
+    assert form.status_code == 200 and b"Choose a new password" in form.content
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": "another fine password 7",
+                                                    "new_password2": "another fine password 7"})  # fmt: skip
+    assert done.status_code == 302
+    assert client.login(username="newbie", password="another fine password 7")
+
+
+@pytest.mark.django_db
+def test_sign_up_refuses_weak_passwords_and_taken_names(client):
+    from tests.factories import UserFactory
+
+    UserFactory(username="taken")
+    weak = client.post("/accounts/signup/", {"username": "someone", "email": "a@b.org", "password": "password"})
+    assert weak.status_code == 400 and b"too common" in weak.content
+    taken = client.post("/accounts/signup/", {"username": "Taken", "email": "a@b.org", "password": "a long fine password"})
+    assert taken.status_code == 400 and b"is taken" in taken.content
