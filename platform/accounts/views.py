@@ -1,9 +1,8 @@
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-
-from django.contrib.auth import login
 
 from accounts.forms import SignupForm, TokenForm
 from accounts.models import ApiToken

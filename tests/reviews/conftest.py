@@ -1,6 +1,6 @@
 import pytest
-from reviews.services import expert_domain_grant
 
+from reviews.services import expert_domain_grant
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
 

@@ -1,6 +1,6 @@
 import pytest
-from reviews.models import Review
 
+from reviews.models import Review
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

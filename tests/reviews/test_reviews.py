@@ -2,14 +2,14 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from reviews import aggregation, services
-from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review
-from reviews.selectors import review_queue
 
 from catalog.models import QuestionState
 from common.errors import DomainError
 from evaluation.models import Validation, ValidationResult
 from evaluation.services import validations_create, validator_config_save
+from reviews import aggregation, services
+from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review
+from reviews.selectors import review_queue
 from submissions.models import Answer
 from tests.factories import UserFactory
 
