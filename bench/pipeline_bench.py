@@ -284,7 +284,9 @@ def worker_env(database_url: str, broker_url: str) -> dict[str, str]:
         "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
-        "DATABASE_POOL": "false",
+        # As docs/operations.md says to run judge workers: the pool on, as large as the threads.
+        "DATABASE_POOL": "true",
+        "DATABASE_POOL_MAX": "34",
         "CELERY_BROKER_URL": broker_url,
         "DEBUG": "true",
         "LOG_LEVEL": "WARNING",
