@@ -55,13 +55,15 @@ def question_detail(pk: int) -> Question:
 
 
 def question_answers(question: Question) -> list:
-    """Answers with their validations (validator and result): three queries in all."""
+    """Answers with their assessment, validations (validator, result) and reviews: 3 queries."""
     from evaluation.models import Validation
+    from reviews.models import Review
 
     validations = Validation.objects.select_related("validator", "result").order_by("validator__name")
+    reviews = Review.objects.select_related("expert").order_by("created_at")
     return list(
-        question.answers.select_related("model_entry")
-        .prefetch_related(Prefetch("validations", queryset=validations))
+        question.answers.select_related("model_entry", "assessment")
+        .prefetch_related(Prefetch("validations", queryset=validations), Prefetch("reviews", queryset=reviews))
         .order_by("submitted_at", "id")
     )
 

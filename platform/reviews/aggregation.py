@@ -59,3 +59,16 @@ def assess(answer_id: int, site_labels: list[Label]) -> Assessment:
     if len(site_labels) >= DS_MIN_REVIEWS and len(experts) >= DS_MIN_EXPERTS and own:
         return Assessment(dawid_skene(site_labels, answer_id), "dawid-skene", len(own))
     return Assessment(confidence_vote(own), "confidence-vote", len(own))
+
+
+def krippendorff_alpha(labels: list[tuple[int, int, str]]) -> float | None:
+    """Agreement among experts (crowd-kit); None until some answer has two reviews."""
+    tasks: dict[int, int] = {}
+    for answer_id, _, _ in labels:
+        tasks[answer_id] = tasks.get(answer_id, 0) + 1
+    if not any(count >= 2 for count in tasks.values()):
+        return None
+    import pandas as pd
+    from crowdkit.metrics.data import alpha_krippendorff
+
+    return float(alpha_krippendorff(pd.DataFrame(labels, columns=["task", "worker", "label"])))

@@ -77,3 +77,16 @@ def pending_expert_requests() -> list[ExpertRequest]:
 
 def audit_log(limit: int = 200) -> list[AuditEntry]:
     return list(AuditEntry.objects.select_related("actor", "answer__question")[:limit])
+
+
+def agreement_by_site() -> list[tuple[str, int, float | None]]:
+    """(site name, reviews, Krippendorff's alpha) for every site with reviews."""
+    from reviews.aggregation import krippendorff_alpha
+
+    rows = Review.objects.exclude(verdict="cant_judge").values_list(
+        "answer__question__site__name", "answer_id", "expert_id", "verdict"
+    )
+    by_site: dict[str, list] = {}
+    for site, answer_id, expert_id, verdict in rows:
+        by_site.setdefault(site, []).append((answer_id, expert_id, verdict))
+    return [(site, len(labels), krippendorff_alpha(labels)) for site, labels in sorted(by_site.items())]

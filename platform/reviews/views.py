@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common import ratelimit
 from common.errors import DomainError
 from common.rendering import render_user_content
 from evaluation.views import curator_required
@@ -76,7 +78,9 @@ def review(request, pk: int):
     form = ReviewForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if not ratelimit.allow(key=f"review:{request.user.pk}", per_minute=settings.QUORUM_REVIEWS_PER_MINUTE):
+            form.add_error(None, "Too many reviews in a minute; take a breath and submit again.")
+        elif form.is_valid():
             try:
                 services.review_submit(expert=request.user, answer=answer, **form.cleaned_data)
             except DomainError as exc:
@@ -121,6 +125,7 @@ def curation(request):
         "disputed": [(a, AdjudicationForm()) for a in selectors.disputed_answers()],
         "requests": selectors.pending_expert_requests(),
         "audit": selectors.audit_log(),
+        "agreement": selectors.agreement_by_site(),
     }
     return render(request, "reviews/curation.html", context)
 

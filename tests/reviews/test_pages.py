@@ -79,3 +79,42 @@ def test_expertise_requests_from_the_profile_reach_curators(client, math, curato
     client.post("/reviews/curation/", {"request": ExpertRequest.objects.get().pk, "decision": "grant"})
     user.refresh_from_db()
     assert user.is_expert
+
+
+def test_resolved_answers_show_their_reviews_on_the_public_question_page(client, make_expert, make_answer):
+    from reviews.services import review_submit
+
+    answer = make_answer()
+    review_submit(expert=make_expert("a"), answer=answer, verdict="correct", confidence=5, rationale="Sound proof.")
+    html = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert "Sound proof." not in html  # still in review: blind
+    review_submit(expert=make_expert("b"), answer=answer, verdict="correct", confidence=4, rationale="Agreed.")
+    html = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert "Experts: verified correct" in html and "Sound proof." in html and "Agreed." in html
+
+
+def test_the_queue_page_has_a_constant_query_count(client, make_expert, make_answer, django_assert_num_queries):
+    expert = make_expert("erin")
+    make_answer()
+    client.force_login(expert)
+    client.get("/reviews/")
+    with django_assert_num_queries(5):  # session, user, expert domains, queue count, claims
+        client.get("/reviews/")
+    for _ in range(10):
+        make_answer()
+    with django_assert_num_queries(5):
+        client.get("/reviews/")
+
+
+def test_review_submissions_are_rate_limited(client, make_expert, make_answer, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.QUORUM_REVIEWS_PER_MINUTE = 2
+    answer = make_answer()
+    client.force_login(make_expert("quick"))
+    data = {"verdict": "correct", "confidence": "3", "rationale": "ok"}
+    codes = [client.post(f"/reviews/answers/{answer.pk}/", data).status_code for _ in range(3)]
+    assert codes == [302, 302, 400]
+    assert Review.objects.get().revisions.count() == 2
+    cache.clear()

@@ -173,3 +173,16 @@ def test_fifty_concurrent_submissions_of_the_same_review_make_one_row(make_exper
     assert errors == []
     assert Review.objects.count() == 1
     assert Review.objects.get().revisions.count() == 50
+
+
+def test_krippendorff_alpha_per_site(make_expert, make_answer):
+    from reviews.selectors import agreement_by_site
+
+    a, b = make_expert("a"), make_expert("b")
+    for verdicts in (("correct", "correct"), ("incorrect", "correct"), ("incorrect", "incorrect")):
+        answer = make_answer()
+        review(a, answer, verdicts[0])
+        review(b, answer, verdicts[1])
+    [(site, count, alpha)] = agreement_by_site()
+    assert (site, count) == ("Mathematics", 6)
+    assert alpha == pytest.approx(4 / 9)  # hand-computed: D_o = 2/6, D_e = 18/30
