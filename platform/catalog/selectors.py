@@ -76,3 +76,7 @@ def judge_configured() -> bool:
 
 def question_history(question: Question) -> list[QuestionTransition]:
     return list(question.transitions.select_related("actor"))
+
+
+def question_comments(question: Question) -> list:
+    return list(question.comments.select_related("author"))

@@ -47,5 +47,6 @@ def question_detail(request, pk: int):
         "answers": [(answer, render_user_content(answer.text)) for answer in answers],
         "judge_configured": selectors.judge_configured(),
         "history": selectors.question_history(question),
+        "comments": [(c, render_user_content(c.body)) for c in selectors.question_comments(question)],
     }
     return render(request, "catalog/question_detail.html", context)

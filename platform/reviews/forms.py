@@ -1,6 +1,6 @@
 from django import forms
 
-from catalog.models import Site
+from catalog.models import RetireReason, Site
 from reviews.models import Verdict
 from submissions.models import ReviewState
 
@@ -29,3 +29,15 @@ class AdjudicationForm(forms.Form):
         (ReviewState.IN_REVIEW, "Reopen for more reviews"),
     ])  # fmt: skip
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Comment")
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(choices=RetireReason.choices)
+    link = forms.URLField(required=False, max_length=500, help_text="Where it is answered, or the original.")
+    quality = forms.TypedChoiceField(choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)], coerce=int,
+                                     empty_value=None, required=False, label="Quality of the question (1–5)")  # fmt: skip
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)

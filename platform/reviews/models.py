@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from catalog.models import Site
+from catalog.models import RetireReason, Site
 from submissions.models import Answer
 
 
@@ -140,3 +140,56 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.before} → {self.after}"
+
+
+class Comment(models.Model):
+    """Discussion on a question or an answer (Markdown, sanitised when shown)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    question = models.ForeignKey("catalog.Question", null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(question__isnull=False) & Q(answer__isnull=True))
+                | (Q(question__isnull=True) & Q(answer__isnull=False)),
+                name="comment_on_one_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author}"
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted (question retired)"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class QuestionFlag(models.Model):
+    """An expert's report that a question is ill-posed, answered elsewhere, a duplicate or off-topic."""
+
+    question = models.ForeignKey("catalog.Question", on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=30, choices=RetireReason.choices)
+    link = models.URLField(max_length=500, blank=True, help_text="Where it was answered, or the original.")
+    note = models.TextField(blank=True)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The question's quality, 1 to 5.")
+    status = models.CharField(max_length=10, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "flagger"], condition=Q(status="open"), name="one_open_flag_per_expert"),
+            models.CheckConstraint(condition=Q(quality__isnull=True) | (Q(quality__gte=1) & Q(quality__lte=5)), name="flag_quality_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on question {self.question_id}"

@@ -8,15 +8,18 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import user_set_role
-from catalog.models import Question, QuestionState, Site
-from catalog.services import ALLOWED_TRANSITIONS, question_transition
+from catalog.models import Question, QuestionState, RetireReason, Site
+from catalog.services import ALLOWED_TRANSITIONS, question_retire, question_transition
 from common.errors import DomainError
 from reviews import aggregation, selectors
 from reviews.models import (
     AnswerAssessment,
     AuditEntry,
+    Comment,
     ExpertDomain,
     ExpertRequest,
+    FlagStatus,
+    QuestionFlag,
     RequestStatus,
     Review,
     ReviewClaim,
@@ -219,3 +222,46 @@ def _question_follow(question: Question, *, actor) -> None:
 
 def _audit(actor, action: str, *, answer: Answer | None = None, before="", after="", reason="") -> None:
     AuditEntry.objects.create(actor=actor, action=action, answer=answer, before=before, after=after, reason=reason)
+
+
+# --- discussion and question flags --------------------------------------------------------
+
+
+def comment_add(*, author: User, body: str, question: Question | None = None, answer: Answer | None = None) -> Comment:
+    body = (body or "").strip()
+    if not body or len(body) > 10_000:
+        raise DomainError("A comment has 1 to 10,000 characters.")
+    if (question is None) == (answer is None):
+        raise DomainError("Comment on a question or on an answer.")
+    return Comment.objects.create(author=author, body=body, question=question, answer=answer)
+
+
+def question_flag(*, question: Question, flagger: User, reason: str, link: str = "", note: str = "",
+                  quality: int | None = None) -> QuestionFlag:  # fmt: skip
+    if not flagger.is_expert and not flagger.is_curator:
+        raise DomainError("Only experts and curators flag questions.")
+    if reason not in RetireReason.values:
+        raise DomainError("Choose why: ill-posed, answered elsewhere, duplicate or off-topic.")
+    if reason in (RetireReason.ANSWERED_ELSEWHERE, RetireReason.DUPLICATE) and not link:
+        raise DomainError("Give the link to where it is answered, or to the original question.")
+    try:
+        with transaction.atomic():
+            return QuestionFlag.objects.create(question=question, flagger=flagger, reason=reason, link=link,
+                                               note=note.strip()[:5000], quality=quality)  # fmt: skip
+    except IntegrityError:
+        raise DomainError("You already flagged this question; a curator will look at it.") from None
+
+
+@transaction.atomic
+def question_flag_resolve(*, flag: QuestionFlag, curator: User, accept: bool, note: str = "") -> QuestionFlag:
+    flag = QuestionFlag.objects.select_for_update().select_related("question").get(pk=flag.pk)
+    if flag.status != FlagStatus.OPEN:
+        raise DomainError("This flag was already handled.")
+    if accept:
+        question_retire(question=flag.question, actor=curator, retire_reason=flag.reason,
+                        note=" ".join(filter(None, [flag.link, note])))  # fmt: skip
+    flag.status = FlagStatus.ACCEPTED if accept else FlagStatus.DISMISSED
+    flag.resolved_by = curator
+    flag.save(update_fields=["status", "resolved_by"])
+    _audit(curator, "flag_accepted" if accept else "flag_dismissed", reason=f"question {flag.question_id}: {note}".strip(": "))
+    return flag

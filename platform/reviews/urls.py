@@ -9,4 +9,7 @@ urlpatterns = [
     path("answers/<int:pk>/", views.review, name="review"),
     path("expertise/", views.expertise, name="expertise"),
     path("curation/", views.curation, name="curation"),
+    path("questions/<int:pk>/comment/", views.question_comment, name="question_comment"),
+    path("questions/<int:pk>/flag/", views.question_flag, name="question_flag"),
+    path("answers/<int:pk>/comment/", views.answer_comment, name="answer_comment"),
 ]

@@ -5,13 +5,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.models import Question
 from common import ratelimit
 from common.errors import DomainError
 from common.rendering import render_user_content
 from evaluation.views import curator_required
 from reviews import selectors, services
-from reviews.forms import AdjudicationForm, ExpertRequestForm, ReviewForm
-from reviews.models import ExpertRequest
+from reviews.forms import AdjudicationForm, CommentForm, ExpertRequestForm, FlagForm, ReviewForm
+from reviews.models import ExpertRequest, QuestionFlag
 from submissions.models import Answer
 
 
@@ -55,6 +56,8 @@ def _review_context(request, answer: Answer, form=None) -> dict:
         "others": [
             (r, render_user_content(r.rationale)) for r in answer.reviews.all() if r.expert_id != request.user.pk
         ] if mine else [],
+        "comments": [(c, render_user_content(c.body)) for c in answer.comments.select_related("author")] if mine else [],
+        "comment_form": CommentForm(),
         "show_model": bool(mine) or not site.blind_model,
         "show_validation": bool(mine) or not site.blind_validator,
     }  # fmt: skip
@@ -126,13 +129,18 @@ def curation(request):
         "requests": selectors.pending_expert_requests(),
         "audit": selectors.audit_log(),
         "agreement": selectors.agreement_by_site(),
+        "flags": QuestionFlag.objects.filter(status="open").select_related("question", "flagger"),
     }
     return render(request, "reviews/curation.html", context)
 
 
 def _curation_post(request):
     try:
-        if "request" in request.POST:
+        if "flag" in request.POST:
+            flag = get_object_or_404(QuestionFlag, pk=request.POST["flag"])
+            services.question_flag_resolve(flag=flag, curator=request.user, accept=request.POST.get("decision") == "accept",
+                                           note=request.POST.get("note", ""))  # fmt: skip
+        elif "request" in request.POST:
             expert_request = get_object_or_404(ExpertRequest, pk=request.POST["request"])
             services.expert_request_decide(request=expert_request, curator=request.user,
                                            grant=request.POST.get("decision") == "grant")  # fmt: skip
@@ -146,3 +154,53 @@ def _curation_post(request):
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("reviews:curation")
+
+
+def _rate_limited(request) -> bool:
+    if ratelimit.allow(key=f"discussion:{request.user.pk}", per_minute=settings.QUORUM_REVIEWS_PER_MINUTE):
+        return False
+    messages.error(request, "Too many comments or flags in a minute; try again shortly.")
+    return True
+
+
+@login_required
+@require_POST
+def question_comment(request, pk: int):
+    question = get_object_or_404(Question.objects.public(), pk=pk)
+    form = CommentForm(request.POST)
+    if not _rate_limited(request):
+        try:
+            services.comment_add(author=request.user, question=question, body=form.data.get("body", ""))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    return redirect(f"/questions/{pk}/#comments")
+
+
+@login_required
+@require_POST
+def answer_comment(request, pk: int):
+    answer = get_object_or_404(Answer, pk=pk)
+    if not (answer.reviews.filter(expert=request.user).exists() or request.user.is_curator):
+        raise Http404("Comment on an answer after reviewing it.")
+    if not _rate_limited(request):
+        try:
+            services.comment_add(author=request.user, answer=answer, body=request.POST.get("body", ""))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    return redirect("reviews:review", pk=pk)
+
+
+@login_required
+@require_POST
+def question_flag(request, pk: int):
+    question = get_object_or_404(Question.objects.public(), pk=pk)
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    elif not _rate_limited(request):
+        try:
+            services.question_flag(question=question, flagger=request.user, **form.cleaned_data)
+            messages.success(request, "Thank you: a curator will look at the flag.")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    return redirect(f"/questions/{pk}/#flag")

@@ -125,15 +125,15 @@ def test_question_page_query_count_is_constant(client, site, curator, django_ass
     Answer.objects.create(question=question, model_entry=ModelEntryFactory(), text="first", content_hash="f")
     url = reverse("catalog:question_detail", args=[question.pk])
     # question + site, answers + entries + assessments, their validations + validators +
-    # results, their reviews + experts, whether a judge is configured, history
-    with django_assert_num_queries(6):
+    # results, their reviews + experts, whether a judge is configured, history, comments
+    with django_assert_num_queries(7):
         client.get(url)
     for n in range(3):
         question_retire(question=question, actor=curator, retire_reason="duplicate")
         question_open(question=question, actor=curator)
         entry = ModelEntryFactory()
         Answer.objects.create(question=question, model_entry=entry, text=f"Answer {n}", content_hash=str(n))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert response.content.decode().count('class="answer"') == 4
 

@@ -118,3 +118,35 @@ def test_review_submissions_are_rate_limited(client, make_expert, make_answer, s
     assert codes == [302, 302, 400]
     assert Review.objects.get().revisions.count() == 2
     cache.clear()
+
+
+def test_comments_on_questions_and_after_review_on_answers(client, make_expert, make_answer):
+    answer = make_answer()
+    expert = make_expert("talker")
+    client.force_login(expert)
+    client.post(f"/reviews/questions/{answer.question_id}/comment/", {"body": "Is $n$ meant to be prime? <script>x</script>"})
+    page = client.get(f"/questions/{answer.question_id}/").content.decode()
+    assert "meant to be prime?" in page and "<script>x" not in page
+    assert client.post(f"/reviews/answers/{answer.pk}/comment/", {"body": "early"}).status_code == 404  # review first
+    client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "confidence": "3", "rationale": "ok"})
+    client.post(f"/reviews/answers/{answer.pk}/comment/", {"body": "Step 2 needs a lemma."})
+    assert "Step 2 needs a lemma." in client.get(f"/reviews/answers/{answer.pk}/").content.decode()
+
+
+def test_experts_flag_questions_and_curators_retire_them(client, make_expert, make_answer, curator):
+    from reviews.models import QuestionFlag
+
+    question = make_answer().question
+    client.force_login(make_expert("flagger"))
+    response = client.post(f"/reviews/questions/{question.pk}/flag/", {"reason": "duplicate"}, follow=True)
+    assert "Give the link" in response.content.decode()
+    client.post(f"/reviews/questions/{question.pk}/flag/",
+                {"reason": "duplicate", "link": "https://math.stackexchange.com/q/1", "quality": "2"})  # fmt: skip
+    flag = QuestionFlag.objects.get()
+    assert (flag.quality, flag.status) == (2, "open")
+    client.force_login(curator)
+    assert "https://math.stackexchange.com/q/1" in client.get("/reviews/curation/").content.decode()
+    client.post("/reviews/curation/", {"flag": flag.pk, "decision": "accept"})
+    question.refresh_from_db()
+    assert (question.state, question.retire_reason) == ("retired", "duplicate")
+    assert question.transitions.last().actor == curator
