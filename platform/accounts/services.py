@@ -4,11 +4,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ApiToken, Role, TokenScope, User
+from accounts.models import ApiToken, Notification, Role, TokenScope, User
 from common.errors import DomainError
 
 CURATOR_GROUP = "curators"
@@ -118,3 +120,29 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+def notify(*, users, kind: str, text: str, url: str = "", once_while_unread: bool = False) -> int:
+    """Notify in the site and by email (after commit). With `once_while_unread`, a user who
+    still has an unread notification of this kind is not notified again."""
+    recipients = [user for user in users if user.is_active]
+    if once_while_unread:
+        waiting = set(
+            Notification.objects.filter(user__in=recipients, kind=kind, read_at=None).values_list("user_id", flat=True)
+        )
+        recipients = [user for user in recipients if user.pk not in waiting]
+    Notification.objects.bulk_create(Notification(user=user, kind=kind, text=text, url=url) for user in recipients)
+    emails = [user.email for user in recipients if user.email]
+    if emails:
+        body = f"{text}\n\n{settings.QUORUM_SITE_URL.rstrip('/')}{url}\n"
+        transaction.on_commit(lambda: send_mass_mail(
+            [(f"[Quorum] {text}", body, None, [email]) for email in emails], fail_silently=True
+        ))  # fmt: skip
+    return len(recipients)
+
+
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())

@@ -6,5 +6,6 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("notifications/", views.notifications, name="notifications"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

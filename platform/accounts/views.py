@@ -6,7 +6,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import SignupForm, TokenForm
 from accounts.models import ApiToken
-from accounts.services import api_token_create, api_token_revoke, user_create
+from accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    notifications_mark_read,
+    user_create,
+)
 from common.errors import DomainError
 
 
@@ -69,3 +74,13 @@ def signup(request):
             messages.success(request, "Welcome to Quorum. Experts: ask for expert status below.")
             return redirect("reviews:expertise")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("accounts:notifications")
+    items = list(request.user.notifications.all()[:100])
+    return render(request, "accounts/notifications.html", {"items": items})

@@ -133,6 +133,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "quorum@localhost")
+# The site's public address, for links in emails.
+QUORUM_SITE_URL = env.str("QUORUM_SITE_URL", "http://127.0.0.1:8000")
 
 # Celery: the file-system broker needs no server; set CELERY_BROKER_URL for Redis/RabbitMQ.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default_broker_url())

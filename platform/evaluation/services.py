@@ -14,6 +14,7 @@ from django.utils import timezone
 
 import validators
 from accounts.models import User
+from accounts.services import notify
 from catalog.models import Question, QuestionState
 from catalog.services import question_transition
 from common.errors import DomainError
@@ -189,7 +190,8 @@ def validation_record(*, result: dict) -> Validation | None:
     """Store a worker's result. Idempotent: a second delivery of the same result changes nothing."""
     # Lock only this row: the joined validator row is shared by every recording.
     row = (
-        Validation.objects.select_for_update(of=("self",)).select_related("validator", "answer__question")
+        Validation.objects.select_for_update(of=("self",))
+        .select_related("validator", "answer__question", "answer__model_entry")
         .filter(pk=result.get("validation_id")).first()
     )
     if row is None or row.config_hash != result.get("config_hash", row.config_hash):
@@ -250,12 +252,21 @@ def _reflect_on_answer(row: Validation) -> None:
     Answer.objects.filter(pk=row.answer_id).update(validation_state=row.state)
     if row.state == ValidationState.PASSED:
         # Locked and re-read: two passes for one question must not both try the transition.
+        _notify_experts(row.answer)
         question = Question.objects.select_for_update().get(pk=row.answer.question_id)
         if question.state == QuestionState.OPEN:
             question_transition(
                 question=question, to_state=QuestionState.CANDIDATE, actor=None,
                 reason=f"answer {row.answer_id} passed {row.validator.name}",
             )  # fmt: skip
+
+
+def _notify_experts(answer: Answer) -> None:
+    experts = User.objects.filter(
+        expert_domains__site_id=answer.question.site_id
+    ).exclude(pk=answer.model_entry.owner_id)
+    notify(users=experts, kind="queue", text="Answers in your domains are waiting for review",
+           url="/reviews/", once_while_unread=True)  # fmt: skip
 
 
 # --- curators' controls -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.services import user_set_role
+from accounts.services import notify, user_set_role
 from catalog.models import Question, QuestionState, RetireReason, Site
 from catalog.services import ALLOWED_TRANSITIONS, question_retire, question_transition
 from common.errors import DomainError
@@ -201,7 +201,17 @@ def _answer_set_review_state(answer: Answer, state: str, *, actor, reason: str, 
     answer.review_state = state
     if not override:
         _audit(actor, "review_state", answer=answer, before=before, after=state, reason=reason)
+    if state == ReviewState.DISPUTED:
+        _notify_dispute(answer)
     _question_follow(answer.question, actor=actor)
+
+
+def _notify_dispute(answer: Answer) -> None:
+    reviewers = User.objects.filter(reviews__answer=answer)
+    curators = User.objects.filter(is_curator=True)
+    text = f"Experts disagree on an answer to “{answer.question.title[:120]}”"
+    notify(users=reviewers, kind="disputed", text=text, url=f"/reviews/answers/{answer.pk}/")
+    notify(users=curators, kind="disputed", text=text, url="/reviews/curation/")
 
 
 def _question_follow(question: Question, *, actor) -> None:

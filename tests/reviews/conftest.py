@@ -33,3 +33,12 @@ def make_answer(math):
         return Answer.objects.create(question=question, model_entry=entry, text=text, content_hash=str(n))
 
     return make
+
+
+@pytest.fixture
+def eager():
+    from workers.celery_app import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False

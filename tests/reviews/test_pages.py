@@ -98,11 +98,11 @@ def test_the_queue_page_has_a_constant_query_count(client, make_expert, make_ans
     make_answer()
     client.force_login(expert)
     client.get("/reviews/")
-    with django_assert_num_queries(5):  # session, user, expert domains, queue count, claims
+    with django_assert_num_queries(6):  # session, user, expert domains, queue count, claims, unread
         client.get("/reviews/")
     for _ in range(10):
         make_answer()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get("/reviews/")
 
 
@@ -150,3 +150,38 @@ def test_experts_flag_questions_and_curators_retire_them(client, make_expert, ma
     question.refresh_from_db()
     assert (question.state, question.retire_reason) == ("retired", "duplicate")
     assert question.transitions.last().actor == curator
+
+
+def test_disputes_and_waiting_answers_notify_in_the_site_and_by_email(client, make_expert, make_answer, curator,
+                                                                    mailoutbox, django_capture_on_commit_callbacks):  # fmt: skip
+    from accounts.models import Notification
+    from reviews.services import review_submit
+
+    a, b = make_expert("a"), make_expert("b")
+    a.email = "a@example.org"
+    a.save(update_fields=["email"])
+    answer = make_answer()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_submit(expert=a, answer=answer, verdict="correct", confidence=5, rationale="ok")
+        review_submit(expert=b, answer=answer, verdict="incorrect", confidence=5, rationale="no")
+    assert set(Notification.objects.filter(kind="disputed").values_list("user__username", flat=True)) == {"a", "b", "cura"}
+    assert any("Experts disagree" in mail.subject for mail in mailoutbox)
+    client.force_login(a)
+    assert 'aria-label="1 unread"' in client.get("/").content.decode()
+    client.post("/accounts/notifications/")
+    assert "unread" not in client.get("/").content.decode()
+
+
+def test_a_validator_pass_tells_the_sites_experts_once(eager, make_expert, make_answer, django_capture_on_commit_callbacks):
+    from accounts.models import Notification
+    from evaluation.services import validations_create, validations_dispatch, validator_config_save
+    from submissions.models import Answer
+
+    expert = make_expert("waiting")
+    validator = validator_config_save(name="v", config={"judges": {"default": {"kind": "scripted", "model": "s",
+                                      "default": "[[Y]]"}}, "pipeline": "vanilla"}, actor=None, is_primary=True)  # fmt: skip
+    first, second = make_answer(), make_answer()
+    with django_capture_on_commit_callbacks(execute=True):
+        validations_dispatch(validations_create(answers=Answer.objects.filter(pk__in=[first.pk, second.pk]),
+                                                validator=validator))  # fmt: skip
+    assert list(Notification.objects.values_list("user", "kind")) == [(expert.pk, "queue")]
