@@ -95,7 +95,8 @@ def review(request, pk: int):
                 answer, form = selectors.review_page(pk), None
         # htmx swaps only 2xx responses: its errors come back in the panel with a 200.
         status = 400 if form is not None and form.errors and not request.htmx else 200
-    template = "reviews/review.html" + ("#panel" if request.htmx and not request.htmx.history_restore_request else "")
+    partial = request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request)
+    template = "reviews/review.html" + ("#panel" if partial else "")
     return render(request, template, _review_context(request, answer, form), status=status)
 
 
