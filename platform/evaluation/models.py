@@ -4,7 +4,7 @@ from django.db.models import Q
 
 from catalog.models import Site
 from common.models import TimeStampedModel
-from submissions.models import Answer
+from submissions.models import Answer, ValidationState
 
 
 class JudgeQueue(models.TextChoices):
@@ -44,16 +44,6 @@ class ValidatorConfig(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ValidationState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed"
-    ABSTAINED = "abstained", "Abstained"
-    ERROR = "error", "Error"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 OPEN_STATES = (ValidationState.PENDING, ValidationState.RUNNING)

@@ -42,12 +42,15 @@ class ModelEntry(TimeStampedModel):
 
 
 class ValidationState(models.TextChoices):
+    """Of one validation (evaluation.Validation), and of an answer for its primary validator."""
+
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
     ABSTAINED = "abstained", "Abstained"
     ERROR = "error", "Error"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class ReviewState(models.TextChoices):
