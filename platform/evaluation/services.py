@@ -179,7 +179,15 @@ def validations_sweep(*, limit: int = 500) -> int:
         for row in Validation.objects.filter(pk__in=exhausted).select_related("validator", "answer"):
             _validation_give_up(row, f"no result after {row.attempts} attempts")
         ready = _claim([pk for pk, attempts, most in due if attempts < most])
+    _replays_finish()
     return _publish(ready)
+
+
+def _replays_finish() -> None:
+    """A running replay with no open validation left is complete."""
+    Replay.objects.filter(status=ReplayStatus.RUNNING).exclude(validations__state__in=OPEN_STATES).update(
+        status=ReplayStatus.COMPLETED, finished_at=timezone.now()
+    )
 
 
 # --- recording results ----------------------------------------------------------------------

@@ -174,6 +174,9 @@ def test_replay_runs_a_config_over_history_skipping_what_it_already_judged(
         replay = services.replay_start(validator=validator, actor=None, filters={"site": "math"})
     assert replay.total == 3
     assert replay.validations.filter(state="passed").count() == 3
+    services.validations_sweep()
+    replay.refresh_from_db()
+    assert replay.status == "completed" and replay.finished_at is not None
     with pytest.raises(DomainError, match="already has a result"):
         services.replay_start(validator=validator, actor=None, filters={})
     assert Replay.objects.count() == 1

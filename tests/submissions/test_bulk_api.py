@@ -146,12 +146,13 @@ def test_throttled_requests_get_429_with_retry_after(api, entry, questions, sett
     original = TokenRateThrottle.THROTTLE_RATES
     TokenRateThrottle.THROTTLE_RATES = rates
     try:
-        codes = [submit(api, entry, items(1)).status_code for _ in range(3)]
+        responses = [submit(api, entry, items(1)) for _ in range(3)]
     finally:
         TokenRateThrottle.THROTTLE_RATES = original
         cache.clear()
-    assert codes[:2] == [201, 200]
-    assert codes[2] == 429
+    assert [r.status_code for r in responses] == [201, 200, 429]
+    assert 0 < int(responses[2]["Retry-After"]) <= 60
+    assert "throttled" in responses[2].json()["detail"].lower()
 
 
 @pytest.mark.django_db(transaction=True)
