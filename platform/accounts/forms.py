@@ -40,3 +40,14 @@ class SignupForm(forms.Form):
         password = self.cleaned_data["password"]
         validate_password(password)
         return password
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=150, required=False)
+    affiliation = forms.CharField(max_length=200, required=False)
+    organisation = forms.CharField(max_length=200, required=False,
+                                   help_text="Builders: you never review answers of your organisation's models.")  # fmt: skip
+    expertise_tags = forms.CharField(max_length=2000, required=False, label="Expertise (tags, comma-separated)")
+
+    def clean_expertise_tags(self):
+        return [tag for tag in self.cleaned_data["expertise_tags"].split(",") if tag.strip()]

@@ -16,6 +16,9 @@ class User(AbstractUser):
     organisation = models.CharField(
         max_length=200, blank=True, help_text="Builders: the organisation whose models you submit."
     )
+    expertise_tags = models.JSONField(
+        default=list, blank=True, help_text="Topics you know well (tags), shown to curators and reviewers."
+    )
     is_expert = models.BooleanField(default=False)
     is_builder = models.BooleanField(default=False)
     is_curator = models.BooleanField(default=False)

@@ -59,6 +59,19 @@ def user_create(
     return user
 
 
+@transaction.atomic
+def user_update_profile(
+    *, user: User, display_name: str, affiliation: str, organisation: str, expertise_tags: list[str]
+) -> User:
+    tags = list(dict.fromkeys(t.strip().lower() for t in expertise_tags if t.strip()))
+    if len(tags) > 30 or any(len(t) > 60 for t in tags):
+        raise DomainError("At most 30 expertise tags of at most 60 characters.")
+    user.display_name, user.affiliation = display_name.strip(), affiliation.strip()
+    user.organisation, user.expertise_tags = organisation.strip(), tags
+    user.save(update_fields=["display_name", "affiliation", "organisation", "expertise_tags"])
+    return user
+
+
 # --- API tokens ---------------------------------------------------------------------------
 
 TOKEN_PREFIX = "qrm"  # noqa: S105 — a public marker, not a secret

@@ -4,19 +4,24 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import SignupForm, TokenForm
+from accounts.forms import ProfileForm, SignupForm, TokenForm
 from accounts.models import ApiToken
 from accounts.services import (
     api_token_create,
     api_token_revoke,
     notifications_mark_read,
     user_create,
+    user_update_profile,
 )
 from common.errors import DomainError
 
 
 def _tokens_context(request, form=None, issued=None):
+    user = request.user
+    initial = {"display_name": user.display_name, "affiliation": user.affiliation,
+               "organisation": user.organisation, "expertise_tags": ", ".join(user.expertise_tags)}  # fmt: skip
     return {
+        "profile_form": ProfileForm(initial=initial),
         "form": form or TokenForm(),
         "tokens": ApiToken.objects.filter(user=request.user),
         "issued": issued,
@@ -84,3 +89,18 @@ def notifications(request):
         return redirect("accounts:notifications")
     items = list(request.user.notifications.all()[:100])
     return render(request, "accounts/notifications.html", {"items": items})
+
+
+@login_required
+@require_POST
+def profile_update(request):
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            user_update_profile(user=request.user, **form.cleaned_data)
+            messages.success(request, "Profile saved.")
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("accounts:profile")

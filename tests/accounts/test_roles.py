@@ -75,3 +75,16 @@ def test_sign_up_refuses_weak_passwords_and_taken_names(client):
     assert weak.status_code == 400 and b"too common" in weak.content
     taken = client.post("/accounts/signup/", {"username": "Taken", "email": "a@b.org", "password": "a long fine password"})
     assert taken.status_code == 400 and b"is taken" in taken.content
+
+
+@pytest.mark.django_db
+def test_profile_keeps_affiliation_organisation_and_expertise_tags(client):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="prof")
+    client.force_login(user)
+    client.post("/accounts/profile/edit/", {"display_name": "Prof. X", "affiliation": "ETH",
+                                            "organisation": "", "expertise_tags": "Number-Theory, ergodic theory,"})  # fmt: skip
+    user.refresh_from_db()
+    assert (user.display_name, user.affiliation, user.expertise_tags) == ("Prof. X", "ETH", ["number-theory", "ergodic theory"])
+    assert 'value="number-theory, ergodic theory"' in client.get("/accounts/profile/").content.decode()

@@ -185,3 +185,19 @@ def test_a_validator_pass_tells_the_sites_experts_once(eager, make_expert, make_
         validations_dispatch(validations_create(answers=Answer.objects.filter(pk__in=[first.pk, second.pk]),
                                                 validator=validator))  # fmt: skip
     assert list(Notification.objects.values_list("user", "kind")) == [(expert.pk, "queue")]
+
+
+def test_curators_grant_and_revoke_expert_domains_in_the_admin(client, math, curator):
+    from reviews.models import AuditEntry, ExpertDomain
+
+    user = UserFactory(username="scholar")
+    client.force_login(curator)
+    response = client.post("/admin/reviews/expertdomain/add/", {"user": user.pk, "site": math.pk})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_expert
+    domain = ExpertDomain.objects.get(user=user)
+    client.post("/admin/reviews/expertdomain/", {"action": "revoke", "_selected_action": [domain.pk]})
+    user.refresh_from_db()
+    assert not user.is_expert and not ExpertDomain.objects.exists()
+    assert set(AuditEntry.objects.values_list("action", flat=True)) == {"expert_granted", "expert_revoked"}
