@@ -17,4 +17,5 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.validation.run": {"queue": LLM_IO},  # or GPU, chosen per validator config
     "quorum.validation.record": {"queue": DEFAULT},
     "quorum.validation.sweep": {"queue": DEFAULT},
+    "quorum.reviews.assess": {"queue": DEFAULT},
 }

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -82,8 +83,10 @@ def expert_domain_revoke(*, user: User, site: Site, curator: User, reason: str =
 # --- claiming ------------------------------------------------------------------------------
 
 
-def _check_may_review(expert: User, answer: Answer) -> None:
-    if not ExpertDomain.objects.filter(user=expert, site_id=answer.question.site_id).exists():
+def _check_may_review(expert: User, answer: Answer, *, in_domain: bool | None = None) -> None:
+    if in_domain is None:
+        in_domain = ExpertDomain.objects.filter(user=expert, site_id=answer.question.site_id).exists()
+    if not in_domain:
         raise DomainError("You are not an expert for this question's site.")
     entry = answer.model_entry
     if entry.owner_id == expert.pk or (expert.organisation and entry.organisation == expert.organisation):
@@ -131,27 +134,37 @@ def _clean_review(verdict: str, confidence: int, rationale: str, first_wrong_ste
 
 @transaction.atomic
 def review_submit(
-    *, expert: User, answer: Answer, verdict: str, confidence: int, rationale: str,
-    first_wrong_step: str = "",
+    *, expert: User, verdict: str, confidence: int, rationale: str, first_wrong_step: str = "",
+    answer: Answer | None = None, answer_id: int | None = None,
 ) -> Review:  # fmt: skip
-    """Create or revise this expert's review (the history is kept), then re-assess the answer."""
-    answer = Answer.objects.select_for_update().select_related("question", "model_entry").get(pk=answer.pk)
-    _check_may_review(expert, answer)
+    """Create or revise this expert's review (the history is kept): five queries. The answer is
+    re-assessed after commit, on a `default` worker (`quorum.reviews.assess`)."""
     verdict, confidence, rationale, first_wrong_step = _clean_review(verdict, confidence, rationale, first_wrong_step)
+    in_domain = ExpertDomain.objects.filter(user=expert, site_id=OuterRef("question__site_id"))
+    answer = (
+        Answer.objects.select_for_update(of=("self",)).select_related("question", "model_entry")
+        .annotate(in_domain=Exists(in_domain)).get(pk=answer.pk if answer is not None else answer_id)
+    )
+    _check_may_review(expert, answer, in_domain=answer.in_domain)
     fields = {"verdict": verdict, "confidence": confidence, "rationale": rationale,
               "first_wrong_step": first_wrong_step}  # fmt: skip
-    review, created = Review.objects.update_or_create(
-        answer=answer, expert=expert, defaults={**fields, "answer_owner_id": answer.model_entry.owner_id}
-    )
-    ReviewRevision.objects.create(review=review, **fields)
+    [review] = Review.objects.bulk_create(
+        [Review(answer=answer, expert=expert, answer_owner_id=answer.model_entry.owner_id, **fields)],
+        update_conflicts=True, unique_fields=["answer", "expert"], update_fields=[*fields, "updated_at"],
+    )  # one INSERT … ON CONFLICT DO UPDATE: fifty identical submissions still make one row
+    ReviewRevision.objects.create(review_id=review.pk, **fields)
     ReviewClaim.objects.filter(answer=answer, expert=expert).delete()
-    _audit(expert, "review_submitted" if created else "review_revised", answer=answer, after=verdict)
-    answer_assess(answer=answer)
+    _audit(expert, "review_saved", answer=answer, after=verdict)
+    from workers.tasks.reviews import assess_answer
+
+    transaction.on_commit(lambda: assess_answer.delay(answer.pk))
     return review
 
 
+@transaction.atomic
 def answer_assess(*, answer: Answer) -> AnswerAssessment:
     """Aggregate the reviews and apply the resolution rule (curator decisions stand)."""
+    answer = Answer.objects.select_for_update(of=("self",)).select_related("question").get(pk=answer.pk)
     labels = [
         aggregation.Label(answer_id, expert_id, verdict == Verdict.CORRECT, confidence)
         for answer_id, expert_id, verdict, confidence in Review.objects.filter(

@@ -74,30 +74,38 @@ def _initial(review) -> dict:
 @require_http_methods(["GET", "POST"])
 def review(request, pk: int):
     _expert_or_404(request.user)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if _submit(request, pk, form) and not request.htmx:
+            return redirect("reviews:review", pk=pk)
+        form = None if not form.errors else form
     try:
         answer = selectors.review_page(pk)
     except Answer.DoesNotExist:
         raise Http404("No such answer.") from None
-    form = ReviewForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if not ratelimit.allow(key=f"review:{request.user.pk}", per_minute=settings.QUORUM_REVIEWS_PER_MINUTE):
-            form.add_error(None, "Too many reviews in a minute; take a breath and submit again.")
-        elif form.is_valid():
-            try:
-                services.review_submit(expert=request.user, answer=answer, **form.cleaned_data)
-            except DomainError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, "Review saved. The other reviews are now visible.")
-                if not request.htmx:
-                    return redirect("reviews:review", pk=pk)
-                answer, form = selectors.review_page(pk), None
-        # htmx swaps only 2xx responses: its errors come back in the panel with a 200.
-        status = 400 if form is not None and form.errors and not request.htmx else 200
+    # htmx swaps only 2xx responses: its errors come back in the panel with a 200.
+    status = 400 if form is not None and form.errors and not request.htmx else 200
     partial = request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request)
     template = "reviews/review.html" + ("#panel" if partial else "")
     return render(request, template, _review_context(request, answer, form), status=status)
+
+
+def _submit(request, pk: int, form: ReviewForm) -> bool:
+    """The POST's work: few queries, the page is only loaded again to show the result."""
+    if not ratelimit.allow(key=f"review:{request.user.pk}", per_minute=settings.QUORUM_REVIEWS_PER_MINUTE):
+        form.add_error(None, "Too many reviews in a minute; take a breath and submit again.")
+        return False
+    if not form.is_valid():
+        return False
+    try:
+        services.review_submit(expert=request.user, answer_id=pk, **form.cleaned_data)
+    except Answer.DoesNotExist:
+        raise Http404("No such answer.") from None
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return False
+    messages.success(request, "Review saved. The other reviews are now visible.")
+    return True
 
 
 @login_required

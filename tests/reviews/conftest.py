@@ -42,3 +42,16 @@ def eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def assess_at_once(monkeypatch):
+    """Test transactions never commit: run after-commit work at once, and tasks in-process."""
+    from django.db import transaction
+
+    from workers.celery_app import app as celery_app
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False

@@ -186,3 +186,18 @@ def test_krippendorff_alpha_per_site(make_expert, make_answer):
     [(site, count, alpha)] = agreement_by_site()
     assert (site, count) == ("Mathematics", 6)
     assert alpha == pytest.approx(4 / 9)  # hand-computed: D_o = 2/6, D_e = 18/30
+
+
+def test_submitting_a_review_takes_at_most_five_queries(make_expert, make_answer, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    expert, answer = make_expert("quick"), make_answer()
+    later = []
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: later.append(func))
+    for verdict in ("correct", "incorrect"):  # a first review, then a revision
+        with CaptureQueriesContext(connection) as queries:
+            review(expert, answer, verdict)
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) <= 5, statements
+    assert len(later) == 2  # the re-assessment, queued after each commit

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+
+@shared_task(name="quorum.reviews.assess", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(Exception,), retry_backoff=True, max_retries=5)  # fmt: skip
+def assess_answer(answer_id: int) -> str:
+    """Re-aggregate an answer's reviews after a submission (idempotent: it recomputes)."""
+    from reviews.services import answer_assess
+    from submissions.models import Answer
+
+    answer = Answer.objects.filter(pk=answer_id).first()
+    if answer is None:
+        return "gone"
+    return answer_assess(answer=answer).method
