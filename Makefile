@@ -55,6 +55,8 @@ e2e: setup-dev browser
 bench: setup-dev
 	$(PY) bench/run.py
 	$(PY) bench/bulk_submit.py
+	$(PY) bench/review_bench.py
+	$(PY) bench/pipeline_bench.py
 	$(PY) bench/validators_bench.py
 	$(PY) bench/gpu_smoke.py
 
