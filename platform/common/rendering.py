@@ -2,7 +2,8 @@
 
 markdown-it-py renders Markdown (raw HTML allowed, since Stack Exchange bodies are HTML),
 dollarmath keeps TeX away from the Markdown parser, and nh3 removes everything that could
-run: scripts, event handlers, ``javascript:`` URLs, SVG/MathML, ``hx-*`` and ``style``.
+run: scripts, event handlers, ``javascript:`` URLs, SVG/MathML, ``hx-*`` and ``style``; images
+are dropped too (an external image would tell its author who reads a blind review, and when).
 TeX stays as text between ``\\(…\\)``/``\\[…\\]`` delimiters; vendored KaTeX typesets it in
 the browser with ``trust: false`` (so ``\\href`` and ``\\includegraphics`` stay inert).
 """
@@ -16,13 +17,12 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre",
     "s", "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
     "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align"},
     "ol": {"start"},

@@ -130,3 +130,8 @@ def test_pages_render_payloads_inert(client, site, payload):
 
     for benign, hostile in zip(pages("plain words"), pages(payload), strict=True):
         assert active_markup(hostile) == active_markup(benign), hostile
+
+
+def test_external_images_are_dropped_so_authors_cannot_track_readers():
+    html = render_user_content('See ![plot](https://tracker.example/p.png) and <img src="https://tracker.example/q.png">.')
+    assert "tracker.example" not in html and "<img" not in html
