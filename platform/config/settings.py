@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "submissions",
     "evaluation",
     "reviews",
+    "leaderboards",
     "api",
 ]
 
@@ -157,6 +158,8 @@ QUORUM_REVIEW_MIN_REVIEWS = env.int("QUORUM_REVIEW_MIN_REVIEWS", 2)
 QUORUM_REVIEW_ACCEPT_P = env.float("QUORUM_REVIEW_ACCEPT_P", 0.9)
 QUORUM_REVIEW_REJECT_P = env.float("QUORUM_REVIEW_REJECT_P", 0.1)
 QUORUM_REVIEWS_PER_MINUTE = env.int("QUORUM_REVIEWS_PER_MINUTE", 30)
+# Leaderboard rows with fewer expert-resolved answers are marked provisional.
+QUORUM_LEADERBOARD_MIN_REVIEWED = env.int("QUORUM_LEADERBOARD_MIN_REVIEWED", 5)
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
 QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)

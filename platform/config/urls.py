@@ -12,6 +12,7 @@ urlpatterns = [
     path("builders/", include("submissions.urls")),
     path("curation/validation/", include("evaluation.urls")),
     path("reviews/", include("reviews.urls")),
+    path("leaderboards/", include("leaderboards.urls")),
     path("", include("catalog.urls")),
 ]
 
