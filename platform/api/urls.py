@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from catalog import api as catalog_api
+from leaderboards import api as leaderboards_api
 from submissions import api as submissions_api
 
 app_name = "api"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("answers/", submissions_api.AnswerListApi.as_view(), name="answer-list"),
     path("answers/bulk/", submissions_api.AnswerBulkApi.as_view(), name="answer-bulk"),
     path("answers/<int:pk>/", submissions_api.AnswerDetailApi.as_view(), name="answer-detail"),
+    path("leaderboards/models/", leaderboards_api.ModelLeaderboardApi.as_view(), name="leaderboard-models"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -51,6 +51,7 @@ def api_cases(world):
         ("get", "/api/v1/answers/", None, (401, 200, 200, 403, 200)),
         ("get", f"/api/v1/answers/{a}/", None, (401, 200, 404, 403, 200)),
         ("post", "/api/v1/answers/bulk/", bulk, (401, 201, 404, 403, 404)),
+        ("get", "/api/v1/leaderboards/models/", None, (200, 200, 200, 200, 200)),
         ("get", "/api/v1/schema/", None, (200, 200, 200, 200, 200)),
     ]
 
@@ -89,6 +90,11 @@ def page_client(world, persona) -> Client:
         ("/admin/submissions/answer/", (302, 302, 302, 302, 200)),
         ("/admin/accounts/user/", (302, 302, 302, 302, 403)),
         ("/api/v1/docs/", (200, 200, 200, 200, 200)),
+        ("/leaderboards/models/", (200, 200, 200, 200, 200)),
+        ("/reviews/", (302, 404, 404, 200, 404)),
+        ("/reviews/curation/", (302, 404, 404, 404, 200)),
+        ("/curation/validation/", (302, 404, 404, 404, 200)),
+        ("/builders/", (302, 200, 200, 404, 200)),
     ],
 )
 def test_page_authorization_matrix(world, path, expected):

@@ -64,3 +64,13 @@ def test_pass_rates_per_validator_config(client):
     [row] = model_leaderboard({})
     assert row.pass_rates == {"strict": 0.75}
     assert "75%" in client.get("/leaderboards/models/").content.decode()
+
+
+def test_the_public_leaderboard_api(client):
+    site = SiteFactory(slug="math")
+    answers_for(ModelEntryFactory(name="good"), site, ["verified_correct"] * 2)
+    rows = client.get("/api/v1/leaderboards/models/", {"site": "math"}).json()
+    assert rows[0]["name"] == "good" and rows[0]["rank"] == 1 and rows[0]["provisional"] is True
+    assert rows[0]["verified_correct"]["successes"] == 2 and 0 < rows[0]["verified_correct"]["low"] < 1
+    bad = client.get("/api/v1/leaderboards/models/", {"site": "nowhere"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "site"

@@ -1,0 +1,47 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leaderboards.selectors import model_leaderboard
+from leaderboards.views import LeaderboardFilter
+
+
+class IntervalSerializer(serializers.Serializer):
+    successes = serializers.IntegerField()
+    trials = serializers.IntegerField()
+    estimate = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class ModelRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    model_entry = serializers.IntegerField(source="entry.pk")
+    name = serializers.CharField(source="entry.name")
+    version = serializers.CharField(source="entry.version")
+    display_name = serializers.CharField(source="entry.display_name")
+    organisation = serializers.CharField(source="entry.organisation")
+    submitted = serializers.IntegerField()
+    validator_passed = serializers.IntegerField(source="passed")
+    verified_correct = IntervalSerializer()
+    expert_resolved = serializers.IntegerField(source="resolved")
+    passed_confirmed = IntervalSerializer(source="confirmed")
+    pass_rates = serializers.DictField(child=serializers.FloatField())
+    provisional = serializers.BooleanField()
+
+
+class ModelLeaderboardApi(APIView):
+    """The model leaderboard (public): ranks with Wilson 95% intervals, ties where they overlap."""
+
+    @extend_schema(
+        summary="Model leaderboard", tags=["leaderboards"],
+        parameters=[OpenApiParameter("site", str), OpenApiParameter("category", str), OpenApiParameter("diamond", bool)],
+        responses=ModelRowSerializer(many=True),
+    )  # fmt: skip
+    def get(self, request):
+        form = LeaderboardFilter(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return Response(ModelRowSerializer(model_leaderboard(form.filters()), many=True).data)
