@@ -60,9 +60,14 @@ bench: setup-dev
 	$(PY) bench/validators_bench.py
 	$(PY) bench/gpu_smoke.py
 
+## vendor: refresh the vendored KaTeX and htmx from the npm registry (versions in static/vendor/README.md)
 vendor:
-	cd /tmp && npm pack katex@0.16.47 htmx.org@2.0.11 >/dev/null
-	@echo "unpack into static/vendor/ (see static/vendor/README.md)"
+	rm -rf var/vendor && mkdir -p var/vendor && cd var/vendor && npm pack katex@0.16.47 htmx.org@2.0.11 >/dev/null \
+	  && mkdir katex htmx && tar xzf katex-0.16.47.tgz -C katex --strip-components 1 \
+	  && tar xzf htmx.org-2.0.11.tgz -C htmx --strip-components 1
+	cp -r var/vendor/katex/dist/fonts var/vendor/katex/dist/katex.min.js var/vendor/katex/dist/katex.min.css var/vendor/katex/LICENSE static/vendor/katex/
+	cp var/vendor/katex/dist/contrib/auto-render.min.js static/vendor/katex/contrib/
+	cp var/vendor/htmx/dist/htmx.min.js var/vendor/htmx/LICENSE static/vendor/htmx/
 
 clean:
 	rm -rf var/test var/broker

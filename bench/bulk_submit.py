@@ -36,6 +36,8 @@ def setup_django(database_url: str) -> None:
 
 
 def fixtures(rounds: int):
+    from django.utils import timezone
+
     from accounts.services import api_token_create
     from catalog.models import Question, Site
     from tests.factories import ModelEntryFactory, UserFactory
@@ -44,18 +46,12 @@ def fixtures(rounds: int):
     user = UserFactory(username=f"bench-{time.time_ns()}", is_builder=True)
     Question.objects.bulk_create(
         Question(source=f"bench-{user.pk}", external_id=str(n), site=site, title=f"Q{n}", body="b",
-                 content_hash="h", last_activity_at=site_time())
+                 content_hash="h", last_activity_at=timezone.now())
         for n in range(ANSWERS)
     )  # fmt: skip
     entries = [ModelEntryFactory(owner=user, name=f"m{r}") for r in range(2 * rounds)]
     token = api_token_create(user=user, name="bench", scopes=["submit"]).plaintext
     return user, entries, token, f"bench-{user.pk}"
-
-
-def site_time():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def answer_text(n: int) -> str:

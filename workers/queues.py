@@ -12,7 +12,6 @@ TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in ALL_QUEUES)
 
 # Stable task names (never derived from module paths) mapped to their queue.
 TASK_ROUTES: dict[str, dict[str, str]] = {
-    "quorum.ping": {"queue": DEFAULT},
     "quorum.generation.run": {"queue": LLM_IO},
     "quorum.validation.run": {"queue": LLM_IO},  # or GPU, chosen per validator config
     "quorum.validation.record": {"queue": DEFAULT},

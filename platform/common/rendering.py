@@ -87,7 +87,3 @@ def render_user_content(text: str) -> str:
         return ""
     return sanitize_html(_markdown().render(text))
 
-
-def render_plain(text: str) -> str:
-    """Text shown as-is (titles, names): escaped, never interpreted."""
-    return escape(text or "")

@@ -1,26 +1,12 @@
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.roles import curator_required
 from evaluation import selectors, services
 from evaluation.forms import ReplayForm
 from evaluation.models import Replay, Validation
-
-
-def curator_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_curator or request.user.is_superuser):
-            raise Http404("Only curators have this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @curator_required

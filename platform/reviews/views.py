@@ -9,22 +9,16 @@ from catalog.models import Question
 from common import ratelimit
 from common.errors import DomainError
 from common.rendering import render_user_content
-from evaluation.views import curator_required
+from common.roles import curator_required, expert_required
 from reviews import selectors, services
 from reviews.forms import AdjudicationForm, CommentForm, ExpertRequestForm, FlagForm, ReviewForm
 from reviews.models import ExpertRequest, QuestionFlag
 from submissions.models import Answer
 
 
-def _expert_or_404(user):
-    if not user.is_expert:
-        raise Http404("Only experts review answers; ask for expert status on your profile.")
-
-
-@login_required
+@expert_required
 @require_GET
 def queue(request):
-    _expert_or_404(request.user)
     context = {
         "waiting": selectors.review_queue(request.user).count(),
         "claims": selectors.my_claims(request.user),
@@ -32,10 +26,9 @@ def queue(request):
     return render(request, "reviews/queue.html", context)
 
 
-@login_required
+@expert_required
 @require_POST
 def claim_next(request):
-    _expert_or_404(request.user)
     answer = services.review_claim_next(expert=request.user)
     if answer is None:
         messages.info(request, "Nothing is waiting for you right now. Thank you!")
@@ -70,10 +63,9 @@ def _initial(review) -> dict:
             "first_wrong_step": review.first_wrong_step}  # fmt: skip
 
 
-@login_required
+@expert_required
 @require_http_methods(["GET", "POST"])
 def review(request, pk: int):
-    _expert_or_404(request.user)
     form = ReviewForm(request.POST or None)
     if request.method == "POST":
         if _submit(request, pk, form) and not request.htmx:

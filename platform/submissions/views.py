@@ -1,23 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.roles import builder_required
 from submissions import selectors, services
 from submissions.forms import GenerationJobForm
 
 
-def _builder_or_404(user):
-    if not (user.is_builder or user.is_curator):
-        raise Http404("Only model builders and curators have this page.")
-
-
-@login_required
+@builder_required
 @require_GET
 def dashboard(request):
-    _builder_or_404(request.user)
     context = {
         "entries": selectors.model_entries_visible_to(request.user).filter(owner=request.user),
         "jobs": selectors.generation_jobs_visible_to(request.user)[:20],
@@ -25,10 +19,9 @@ def dashboard(request):
     return render(request, "submissions/dashboard.html", context)
 
 
-@login_required
+@builder_required
 @require_http_methods(["GET", "POST"])
 def job_start(request, entry_pk: int):
-    _builder_or_404(request.user)
     entry = get_object_or_404(selectors.model_entries_visible_to(request.user), pk=entry_pk)
     form = GenerationJobForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

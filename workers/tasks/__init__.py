@@ -1,7 +1,6 @@
 from workers.tasks.generation import run_generation_job
-from workers.tasks.health import ping
 from workers.tasks.judging import run_validation
 from workers.tasks.reviews import assess_answer
 from workers.tasks.validation import record_validation, sweep_validations
 
-__all__ = ["assess_answer", "ping", "record_validation", "run_generation_job", "run_validation", "sweep_validations"]
+__all__ = ["assess_answer", "record_validation", "run_generation_job", "run_validation", "sweep_validations"]
