@@ -59,6 +59,7 @@ bench: setup-dev
 	$(PY) bench/pipeline_bench.py
 	$(PY) bench/validators_bench.py
 	$(PY) bench/gpu_smoke.py
+	$(PY) bench/gpu_worker_check.py
 
 ## vendor: refresh the vendored KaTeX and htmx from the npm registry (versions in static/vendor/README.md)
 vendor:
