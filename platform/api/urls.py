@@ -15,6 +15,7 @@ urlpatterns = [
     path("answers/bulk/", submissions_api.AnswerBulkApi.as_view(), name="answer-bulk"),
     path("answers/<int:pk>/", submissions_api.AnswerDetailApi.as_view(), name="answer-detail"),
     path("leaderboards/models/", leaderboards_api.ModelLeaderboardApi.as_view(), name="leaderboard-models"),
+    path("leaderboards/validators/", leaderboards_api.ValidatorLeaderboardApi.as_view(), name="leaderboard-validators"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

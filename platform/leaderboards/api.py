@@ -4,7 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leaderboards.selectors import model_leaderboard
+from leaderboards.selectors import model_leaderboard, validator_leaderboard
 from leaderboards.views import LeaderboardFilter
 
 
@@ -45,3 +45,54 @@ class ModelLeaderboardApi(APIView):
         if not form.is_valid():
             raise ValidationError(form.errors)
         return Response(ModelRowSerializer(model_leaderboard(form.filters()), many=True).data)
+
+
+class EstimateSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class ConfusionSerializer(serializers.Serializer):
+    true_positive = serializers.IntegerField(source="tp")
+    false_positive = serializers.IntegerField(source="fp")
+    false_negative = serializers.IntegerField(source="fn")
+    true_negative = serializers.IntegerField(source="tn")
+
+
+class ValidatorRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    validator = serializers.IntegerField(source="validator.pk")
+    name = serializers.CharField(source="validator.name")
+    config_hash = serializers.CharField()
+    current_config = serializers.BooleanField(source="current")
+    demo_judge = serializers.BooleanField(source="validator.demo_judge")
+    judged = serializers.IntegerField()
+    expert_resolved = serializers.IntegerField(source="counts.n")
+    confusion = ConfusionSerializer(source="counts")
+    abstained = serializers.IntegerField()
+    precision = IntervalSerializer()
+    recall = IntervalSerializer()
+    f05 = EstimateSerializer()
+    kappa = EstimateSerializer()
+    auroc = EstimateSerializer()
+    ece = serializers.FloatField(allow_null=True)
+    scored = serializers.BooleanField()
+    calls_per_answer = serializers.FloatField()
+    tokens_per_answer = serializers.FloatField()
+    provisional = serializers.BooleanField()
+
+
+class ValidatorLeaderboardApi(APIView):
+    """The validator leaderboard (public): each config against expert verdicts, 95% intervals."""
+
+    @extend_schema(
+        summary="Validator leaderboard", tags=["leaderboards"],
+        parameters=[OpenApiParameter("site", str), OpenApiParameter("category", str), OpenApiParameter("diamond", bool)],
+        responses=ValidatorRowSerializer(many=True),
+    )  # fmt: skip
+    def get(self, request):
+        form = LeaderboardFilter(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return Response(ValidatorRowSerializer(validator_leaderboard(form.filters()), many=True).data)

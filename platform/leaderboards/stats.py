@@ -16,6 +16,10 @@ class Proportion:
     def estimate(self) -> float | None:
         return self.successes / self.trials if self.trials else None
 
+    @property
+    def value(self) -> float | None:
+        return self.estimate
+
 
 def wilson(successes: int, trials: int, confidence: float = 0.95) -> Proportion:
     if trials == 0:

@@ -1,9 +1,12 @@
 from django import forms
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from catalog.models import Site
-from leaderboards.selectors import model_leaderboard
+from evaluation.models import ValidatorConfig
+from leaderboards import charts
+from leaderboards.selectors import model_leaderboard, validator_detail, validator_leaderboard
 
 
 class LeaderboardFilter(forms.Form):
@@ -26,3 +29,38 @@ def models(request):
     for row in rows:
         row.rate_cells = [row.pass_rates.get(name) for name in validators]
     return render(request, "leaderboards/models.html", {"form": form, "rows": rows, "validators": validators})
+
+
+class ThresholdForm(forms.Form):
+    threshold = forms.FloatField(min_value=0.0, max_value=1.0, required=False, label="Accept at score ≥",
+                                 widget=forms.NumberInput(attrs={"step": "0.01"}))  # fmt: skip
+
+
+def _filters(form: LeaderboardFilter) -> dict:
+    return form.filters() if form.is_valid() else {}
+
+
+@require_GET
+def validators(request):
+    form = LeaderboardFilter(request.GET or None)
+    rows = validator_leaderboard(_filters(form))
+    return render(request, "leaderboards/validators.html", {"form": form, "rows": rows})
+
+
+@require_GET
+def validator(request, pk: int, config_hash: str):
+    config = get_object_or_404(ValidatorConfig, pk=pk)
+    form = LeaderboardFilter(request.GET or None)
+    chooser = ThresholdForm(request.GET or None)
+    threshold = chooser.cleaned_data["threshold"] if chooser.is_valid() else None
+    detail = validator_detail(config, config_hash, _filters(form), threshold)
+    if detail is None:
+        raise Http404("This validator has no verdicts at that config hash for these filters.")
+    context = {"form": form, "chooser": chooser, "detail": detail, "row": detail.row,
+               "reliability_chart": charts.reliability_chart(detail.bins),
+               "pr_chart": charts.precision_recall_chart(detail.curve, detail.chosen) if detail.curve else None,
+               "weekly_chart": charts.weekly_pass_rate_chart(detail.weekly) if detail.weekly else None}  # fmt: skip
+    template = "leaderboards/validator.html"
+    if request.htmx and request.htmx.target == "threshold-chooser":
+        template += "#threshold"
+    return render(request, template, context)
