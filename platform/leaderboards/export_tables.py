@@ -113,7 +113,7 @@ QUESTIONS = Table(
         Column("title", "title", pa.string()),
         Column("body", "body", pa.string()),
         Column("category", "category", pa.string()),
-        Column("tags", "tags", pa.list_(pa.string())),
+        Column("tags", "tags", pa.list_(pa.string()), lambda tags: [str(tag) for tag in tags]),
         Column("link", "link", pa.string()),
         Column("votes", "votes", pa.int64()),
         Column("views", "views", pa.int64()),

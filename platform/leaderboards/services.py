@@ -107,8 +107,9 @@ def export_run(*, export_id: int) -> Export | None:
     export = _export_claim(export_id)
     if export is None:
         return None
-    work = export_dir() / f"{WORK_PREFIX}{export.pk}-{uuid.uuid4().hex[:8]}"
+    work = Path(settings.QUORUM_EXPORT_DIR) / f"{WORK_PREFIX}{export.pk}-{uuid.uuid4().hex[:8]}"
     try:
+        export_dir()
         work.mkdir()
         counts = _export_write_tables(export, work)
         _export_write_card(export, work, counts)

@@ -288,6 +288,13 @@ def test_a_full_disk_fails_the_export_cleanly(world, run_export, settings, monke
     assert services.export_request(user=world.user, tables=ALL, format="csv")  # the user may try again
 
 
+def test_an_unusable_export_folder_fails_the_export_with_a_clear_message(world, run_export, settings, tmp_path):
+    settings.QUORUM_EXPORT_DIR = tmp_path / "not-a-folder"
+    settings.QUORUM_EXPORT_DIR.write_text("a file where the folder should be")
+    export = run_export(world.user)
+    assert export.status == "failed" and "could not be written" in export.error
+
+
 def test_cleanup_removes_old_files_and_fails_lost_runs(world, run_export, export_dir):
     from datetime import timedelta
 
