@@ -37,7 +37,7 @@ class ExportRequestSerializer(serializers.Serializer):
 
 
 class ExportSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
     download_url = serializers.SerializerMethodField()
 
