@@ -103,17 +103,19 @@ def dataset_card(*, title: str, fmt: str, counts: dict[str, int], about: list[st
         f"pretty_name: {json.dumps(title)}",
         "configs:",
     ]  # fmt: skip
-    for index, table in enumerate(counts):
+    # `datasets` cannot load a table without rows: the default is the first table with some.
+    first = next((table for table, rows in counts.items() if rows), next(iter(counts)))
+    for table in counts:
         header += [f"- config_name: {table}", f"  data_files: {json.dumps(file_name(table, fmt))}"]
-        header += ["  default: true"] if index == 0 else []
+        header += ["  default: true"] if table == first else []
     header.append("---")
-    first = next(iter(counts), "questions")
     body = [
         f"# {title}", "", *about, "",
         "## Tables", "", "| table | file | rows | columns |", "|---|---|---|---|",
         *(f"| {t} | `{file_name(t, fmt)}` | {n} | {', '.join(columns[t])} |" for t, n in counts.items()),
         "", "Keys: `answers.question` → `questions.id`, `validations.answer` and `reviews.answer` → "
-        "`answers.id`. Times are UTC. In CSV files lists are JSON text.", "",
+        "`answers.id`. Times are UTC. In CSV files lists are JSON text. A table without rows keeps "
+        "its columns, but `datasets` refuses to load it (read it with pandas or pyarrow).", "",
         "## Loading", "", "```python", "from datasets import load_dataset", "",
         f'load_dataset("path/to/this/folder", "{first}")  # after unzipping',
         f'load_dataset("{BUILDERS[fmt]}", data_files="{file_name(first, fmt)}")', "```", "",

@@ -188,8 +188,17 @@ def test_filters_and_empty_tables_keep_their_columns(world, run_export, tmp_path
     empty = pq.read_table(folder / "reviews.parquet")
     assert empty.num_rows == 0 and empty.schema.names == TABLES["reviews"].schema.names
     csv_export = run_export(world.user, "csv", tables=["reviews"], site=world.history)
-    header = (unpacked(csv_export, tmp_path) / "reviews.csv").read_text().splitlines()
-    assert header == [",".join(TABLES["reviews"].schema.names)]
+    csv_folder = unpacked(csv_export, tmp_path)
+    assert (csv_folder / "reviews.csv").read_text().splitlines() == [",".join(TABLES["reviews"].schema.names)]
+    header = yaml.safe_load((csv_folder / "README.md").read_text().split("---")[1])
+    assert header["configs"] == [{"config_name": "reviews", "data_files": "reviews.csv", "default": True}]
+
+
+def test_the_default_config_is_a_table_with_rows():
+    card = exports.dataset_card(title="t", fmt="csv", counts={"questions": 0, "answers": 3}, about=[],
+                                data_licence="CC-BY-SA-4.0", sites=[], columns={"questions": [], "answers": []})
+    configs = yaml.safe_load(card.split("---")[1])["configs"]
+    assert [c["config_name"] for c in configs if c.get("default")] == ["answers"]
 
 
 def spying_writer(real, calls: list, after_write=None):
