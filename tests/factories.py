@@ -48,3 +48,25 @@ class ModelEntryFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory, is_builder=True)
     name = factory.Sequence(lambda n: f"model-{n}")
     version = "1"
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "submissions.Answer"
+
+    question = factory.SubFactory(QuestionFactory)
+    model_entry = factory.SubFactory(ModelEntryFactory)
+    text = factory.Sequence(lambda n: f"The answer number {n}: yes, since squares are never negative.")
+    content_hash = factory.Sequence(lambda n: f"answer-{n}")
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reviews.Review"
+
+    answer = factory.SubFactory(AnswerFactory)
+    expert = factory.SubFactory(UserFactory, is_expert=True)
+    answer_owner = factory.LazyAttribute(lambda r: r.answer.model_entry.owner)
+    verdict = "correct"
+    confidence = 4
+    rationale = "Checked every step."

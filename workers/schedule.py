@@ -4,4 +4,5 @@
 def beat_schedule(*, sweep_every_s: float) -> dict[str, dict]:
     return {
         "sweep-validations": {"task": "quorum.validation.sweep", "schedule": sweep_every_s},
+        "clean-up-exports": {"task": "quorum.exports.cleanup", "schedule": 3600.0},
     }

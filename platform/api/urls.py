@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from catalog import api as catalog_api
 from leaderboards import api as leaderboards_api
+from leaderboards import export_api
 from submissions import api as submissions_api
 
 app_name = "api"
@@ -19,4 +20,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("exports/", export_api.ExportListApi.as_view(), name="export-list"),
+    path("exports/<int:pk>/", export_api.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:pk>/download/", export_api.ExportDownloadApi.as_view(), name="export-download"),
 ]

@@ -160,6 +160,14 @@ QUORUM_REVIEW_REJECT_P = env.float("QUORUM_REVIEW_REJECT_P", 0.1)
 QUORUM_REVIEWS_PER_MINUTE = env.int("QUORUM_REVIEWS_PER_MINUTE", 30)
 # Leaderboard rows with fewer expert-resolved answers are marked provisional.
 QUORUM_LEADERBOARD_MIN_REVIEWED = env.int("QUORUM_LEADERBOARD_MIN_REVIEWED", 5)
+# Exports: where archives are written, how long they are kept, rows per chunk (and per
+# progress update), the licence of Quorum's own data, and the key of reviewer pseudonyms
+# (empty: derived from SECRET_KEY, so rotating SECRET_KEY changes the pseudonyms).
+QUORUM_EXPORT_DIR = env.path("QUORUM_EXPORT_DIR", VAR_DIR / "exports")
+QUORUM_EXPORT_KEEP_DAYS = env.int("QUORUM_EXPORT_KEEP_DAYS", 7)
+QUORUM_EXPORT_CHUNK_ROWS = env.int("QUORUM_EXPORT_CHUNK_ROWS", 2000)
+QUORUM_DATA_LICENSE = env.str("QUORUM_DATA_LICENSE", "CC-BY-SA-4.0")
+QUORUM_EXPORT_PSEUDONYM_KEY = env.str("QUORUM_EXPORT_PSEUDONYM_KEY", "")
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
 QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)

@@ -6,6 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, user_set_role
+from leaderboards.models import Export
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
 
@@ -25,7 +26,8 @@ def world(db):
     QuestionFactory(site=question.site, source="uq", external_id="uq2")
     entry = ModelEntryFactory(owner=users["builder"], name="owned")
     answer = Answer.objects.create(question=question, model_entry=entry, text="t", content_hash="h")
-    return {"users": users, "question": question, "entry": entry, "answer": answer}
+    export = Export.objects.create(requested_by=users["builder"], tables=["questions"], format="csv", status="cancelled")
+    return {"users": users, "question": question, "entry": entry, "answer": answer, "export": export}
 
 
 def api_client(world, persona) -> APIClient:
@@ -38,7 +40,7 @@ def api_client(world, persona) -> APIClient:
 
 
 def api_cases(world):
-    q, e, a = world["question"].pk, world["entry"].pk, world["answer"].pk
+    q, e, a, x = world["question"].pk, world["entry"].pk, world["answer"].pk, world["export"].pk
     bulk = {"model_entry": e, "answers": [{"question_id": "uq2", "answer": "new"}]}
     #            method  path                              body                    anon builder other expert curator
     return [
@@ -53,6 +55,10 @@ def api_cases(world):
         ("post", "/api/v1/answers/bulk/", bulk, (401, 201, 404, 403, 404)),
         ("get", "/api/v1/leaderboards/models/", None, (200, 200, 200, 200, 200)),
         ("get", "/api/v1/schema/", None, (200, 200, 200, 200, 200)),
+        ("get", "/api/v1/exports/", None, (401, 200, 200, 200, 200)),
+        ("post", "/api/v1/exports/", {"format": "csv"}, (401, 202, 202, 202, 202)),
+        ("get", f"/api/v1/exports/{x}/", None, (401, 200, 404, 404, 404)),
+        ("get", f"/api/v1/exports/{x}/download/", None, (401, 404, 404, 404, 404)),  # cancelled: no file
     ]
 
 
@@ -95,9 +101,11 @@ def page_client(world, persona) -> Client:
         ("/reviews/curation/", (302, 404, 404, 404, 200)),
         ("/curation/validation/", (302, 404, 404, 404, 200)),
         ("/builders/", (302, 200, 200, 404, 200)),
+        ("/leaderboards/exports/", (302, 200, 200, 200, 200)),
+        ("/leaderboards/exports/{x}/download/", (302, 404, 404, 404, 404)),
     ],
 )
 def test_page_authorization_matrix(world, path, expected):
-    url = path.format(q=world["question"].pk)
+    url = path.format(q=world["question"].pk, x=world["export"].pk)
     got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
     assert got == expected
