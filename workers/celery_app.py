@@ -34,7 +34,9 @@ def _configure_from_settings(sender: Celery, **_: object) -> None:
     """The beat schedule, and the embedded default: a broker in var/broker that needs no server."""
     from django.conf import settings
 
-    sender.conf.beat_schedule = beat_schedule(sweep_every_s=settings.QUORUM_SWEEP_EVERY_S)
+    sender.conf.beat_schedule = beat_schedule(
+        sweep_every_s=settings.QUORUM_SWEEP_EVERY_S, leaderboard_every_s=settings.QUORUM_LEADERBOARD_REFRESH_S
+    )
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return
     folder = Path(settings.CELERY_BROKER_DIR)

@@ -84,3 +84,65 @@ class Export(models.Model):
         if self.status == ExportStatus.SUCCEEDED:
             return 100
         return min(100, round(100 * self.rows_done / self.rows_total)) if self.rows_total else 0
+
+
+class AnswerTally(models.Model):
+    """Answers counted by model entry, question facets and states. The model leaderboard reads
+    these few rows instead of every answer; `leaderboard_tallies_refresh` rebuilds them."""
+
+    model_entry = models.ForeignKey("submissions.ModelEntry", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=100)
+    diamond = models.BooleanField()
+    validation_state = models.CharField(max_length=20)
+    review_state = models.CharField(max_length=20)
+    answers = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.answers} answers of entry {self.model_entry_id}"
+
+
+class VerdictTally(models.Model):
+    """Validator verdicts counted by model entry, question facets, validator config, decision and
+    the answer's review state, with the judge calls and tokens they cost."""
+
+    model_entry = models.ForeignKey("submissions.ModelEntry", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=100)
+    diamond = models.BooleanField()
+    validator = models.ForeignKey("evaluation.ValidatorConfig", on_delete=models.CASCADE, related_name="+")
+    config_hash = models.CharField(max_length=64)
+    decision = models.CharField(max_length=10)
+    review_state = models.CharField(max_length=20)
+    results = models.PositiveIntegerField()
+    calls = models.BigIntegerField()
+    tokens = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.results} × {self.decision} by {self.config_hash[:10]}"
+
+
+class WeeklyVerdictTally(models.Model):
+    """Verdicts by validator config, question facets and the week the answer was submitted."""
+
+    validator = models.ForeignKey("evaluation.ValidatorConfig", on_delete=models.CASCADE, related_name="+")
+    config_hash = models.CharField(max_length=64)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=100)
+    diamond = models.BooleanField()
+    week = models.DateTimeField()
+    results = models.PositiveIntegerField()
+    accepted = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.accepted}/{self.results} in the week of {self.week:%Y-%m-%d}"
+
+
+class TallyRefresh(models.Model):
+    """When the tallies were last rebuilt (one row per rebuild; the newest is shown)."""
+
+    finished_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    seconds = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"tallies of {self.finished_at:%Y-%m-%d %H:%M:%S}"

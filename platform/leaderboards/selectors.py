@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 
 from evaluation.models import ValidationResult, ValidatorConfig
 from leaderboards import calibration
+from leaderboards.models import AnswerTally, TallyRefresh, VerdictTally, WeeklyVerdictTally
 from leaderboards.stats import Proportion, tied_ranks, wilson
 from submissions.models import Answer, ModelEntry, ReviewState, ValidationState
 
@@ -44,19 +45,38 @@ def _answers(filters: dict):
     return answers
 
 
+def _tallies(model, filters: dict):
+    tallies = model.objects.all()
+    if filters.get("site"):
+        tallies = tallies.filter(site__slug=filters["site"])
+    if filters.get("category"):
+        tallies = tallies.filter(category=filters["category"])
+    if filters.get("diamond"):
+        tallies = tallies.filter(diamond=True)
+    return tallies
+
+
+def _sum(field: str, **condition):
+    return Coalesce(Sum(field, filter=Q(**condition) if condition else None), 0)
+
+
+def tallies_as_of():
+    """When the tallies the leaderboards read were last rebuilt (None: never)."""
+    return TallyRefresh.objects.order_by("-finished_at").values_list("finished_at", flat=True).first()
+
+
 def model_leaderboard(filters: dict) -> list[ModelRow]:
-    answers = _answers(filters)
-    counts = answers.values("model_entry").annotate(
-        submitted=Count("id"),
-        passed=Count("id", filter=Q(validation_state=ValidationState.PASSED)),
-        correct=Count("id", filter=Q(review_state=ReviewState.VERIFIED_CORRECT)),
-        resolved=Count("id", filter=Q(review_state__in=RESOLVED)),
-        passed_correct=Count("id", filter=Q(validation_state=ValidationState.PASSED,
-                                            review_state=ReviewState.VERIFIED_CORRECT)),
-        passed_resolved=Count("id", filter=Q(validation_state=ValidationState.PASSED, review_state__in=RESOLVED)),
-    )  # fmt: skip
+    counts = _tallies(AnswerTally, filters).values("model_entry").annotate(
+        submitted=_sum("answers"),
+        passed=_sum("answers", validation_state=ValidationState.PASSED),
+        correct=_sum("answers", review_state=ReviewState.VERIFIED_CORRECT),
+        resolved=_sum("answers", review_state__in=RESOLVED),
+        passed_correct=_sum("answers", validation_state=ValidationState.PASSED,
+                            review_state=ReviewState.VERIFIED_CORRECT),
+        passed_resolved=_sum("answers", validation_state=ValidationState.PASSED, review_state__in=RESOLVED),
+    ).order_by()  # fmt: skip
     entries = ModelEntry.objects.select_related("owner").in_bulk([c["model_entry"] for c in counts])
-    rates = _pass_rates(answers)
+    rates = _pass_rates(filters)
     rows = [
         ModelRow(
             entry=entries[c["model_entry"]], submitted=c["submitted"], passed=c["passed"],
@@ -73,14 +93,14 @@ def model_leaderboard(filters: dict) -> list[ModelRow]:
     return rows
 
 
-def _pass_rates(answers) -> dict[int, dict[str, float]]:
+def _pass_rates(filters: dict) -> dict[int, dict[str, float]]:
     """Per model entry and validator config: the share of its judged answers accepted."""
-    results = ValidationResult.objects.filter(answer__in=answers).values(
-        "answer__model_entry", "validation__validator__name"
-    ).annotate(judged=Count("id"), accepted=Count("id", filter=Q(decision="accept")))
+    results = _tallies(VerdictTally, filters).values("model_entry", "validator__name").annotate(
+        judged=_sum("results"), accepted=_sum("results", decision="accept")
+    ).order_by()  # fmt: skip
     rates: dict[int, dict[str, float]] = {}
     for r in results:
-        rates.setdefault(r["answer__model_entry"], {})[r["validation__validator__name"]] = r["accepted"] / r["judged"]
+        rates.setdefault(r["model_entry"], {})[r["validator__name"]] = r["accepted"] / r["judged"]
     return rates
 
 
@@ -153,13 +173,12 @@ def _judgements(answers, validator_id: int | None = None, config_hash: str | Non
     return {key: Judgements.from_rows(value) for key, value in grouped.items()}
 
 
-def _costs(answers) -> dict[tuple[int, str], dict]:
-    """Per validator config: answers judged, judge calls and tokens per answer (all answers)."""
-    costs = ValidationResult.objects.filter(answer__in=answers).values(
-        "validation__validator_id", "config_hash"
-    ).annotate(judged=Count("id"), calls=Avg("calls"),
-               tokens=Avg(F("prompt_tokens") + F("completion_tokens")))  # fmt: skip
-    return {(c["validation__validator_id"], c["config_hash"]): c for c in costs}
+def _costs(filters: dict) -> dict[tuple[int, str], dict]:
+    """Per validator config: answers judged, judge calls and tokens (from the tallies)."""
+    costs = _tallies(VerdictTally, filters).values("validator_id", "config_hash").annotate(
+        judged=_sum("results"), calls=_sum("calls"), tokens=_sum("tokens")
+    ).order_by()  # fmt: skip
+    return {(c["validator_id"], c["config_hash"]): c for c in costs}
 
 
 def _validator_row(validator, digest, cost: dict, seen: Judgements | None) -> ValidatorRow:
@@ -167,7 +186,8 @@ def _validator_row(validator, digest, cost: dict, seen: Judgements | None) -> Va
     counts = calibration.confusion(seen.truth, seen.accepted)
     return ValidatorRow(
         validator=validator, config_hash=digest, judged=cost["judged"],
-        calls_per_answer=cost["calls"] or 0.0, tokens_per_answer=cost["tokens"] or 0.0,
+        calls_per_answer=cost["calls"] / cost["judged"] if cost["judged"] else 0.0,
+        tokens_per_answer=cost["tokens"] / cost["judged"] if cost["judged"] else 0.0,
         counts=counts, abstained=int(seen.abstained.sum()),
         precision=calibration.precision(counts), recall=calibration.recall(counts),
         f05=calibration.bootstrap(counts, calibration.f_beta_cells),
@@ -179,9 +199,8 @@ def _validator_row(validator, digest, cost: dict, seen: Judgements | None) -> Va
 
 
 def validator_leaderboard(filters: dict) -> list[ValidatorRow]:
-    answers = _answers(filters)
-    costs = _costs(answers)
-    judged = _judgements(answers)
+    costs = _costs(filters)
+    judged = _judgements(_answers(filters))
     validators = ValidatorConfig.objects.in_bulk({key[0] for key in costs})
     rows = [_validator_row(validators[key[0]], key[1], cost, judged.get(key))
             for key, cost in costs.items()]  # fmt: skip
@@ -207,11 +226,10 @@ THRESHOLD_STEPS = [round(0.05 * i, 2) for i in range(1, 20)]
 
 def validator_detail(validator: ValidatorConfig, config_hash: str, filters: dict,
                      threshold: float | None) -> ValidatorDetail | None:  # fmt: skip
-    answers = _answers(filters)
-    cost = _costs(answers).get((validator.pk, config_hash))
+    cost = _costs(filters).get((validator.pk, config_hash))
     if cost is None:
         return None
-    seen = _judgements(answers, validator.pk, config_hash).get((validator.pk, config_hash))
+    seen = _judgements(_answers(filters), validator.pk, config_hash).get((validator.pk, config_hash))
     seen = seen or Judgements.from_rows([])
     row = _validator_row(validator, config_hash, cost, seen)
     scored = row.scored
@@ -221,7 +239,7 @@ def validator_detail(validator: ValidatorConfig, config_hash: str, filters: dict
         thresholds=[calibration.threshold_row(seen.truth, seen.scores, t) for t in steps] if scored else [],
         chosen=calibration.threshold_row(seen.truth, seen.scores, threshold) if scored and threshold is not None else None,
         curve=calibration.pr_curve(seen.truth, seen.scores) if scored else [],
-        weekly=_weekly_pass_rates(answers, validator.pk, config_hash),
+        weekly=_weekly_pass_rates(filters, validator.pk, config_hash),
     )  # fmt: skip
 
 
@@ -237,11 +255,9 @@ def _per_site(seen: Judgements) -> list[dict]:
     return rows
 
 
-def _weekly_pass_rates(answers, validator_id: int, config_hash: str) -> list[dict]:
+def _weekly_pass_rates(filters: dict, validator_id: int, config_hash: str) -> list[dict]:
     """The share of answers accepted, by the week the answers were submitted."""
-    weeks = ValidationResult.objects.filter(
-        answer__in=answers, validation__validator_id=validator_id, config_hash=config_hash
-    ).values(week=TruncWeek("answer__submitted_at")).annotate(
-        judged=Count("id"), accepted=Count("id", filter=Q(decision="accept"))
-    ).order_by("week")  # fmt: skip
+    weeks = _tallies(WeeklyVerdictTally, filters).filter(
+        validator_id=validator_id, config_hash=config_hash
+    ).values("week").annotate(judged=_sum("results"), accepted=_sum("accepted")).order_by("week")  # fmt: skip
     return [{**w, "rate": wilson(w["accepted"], w["judged"])} for w in weeks]

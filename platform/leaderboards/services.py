@@ -1,36 +1,80 @@
-"""Exports: request, run (on a `default` worker), cancel, clean up. Every write is here."""
+"""Every write of the leaderboards app: the tallies the leaderboards read, and exports
+(request, run on a `default` worker, cancel, clean up)."""
 
 import errno
 import logging
 import shutil
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Site
 from common.errors import DomainError
+from evaluation.models import ValidationResult
 from leaderboards import exports
 from leaderboards.export_tables import QUESTIONS, TABLES
 from leaderboards.models import (
     ACTIVE_STATUSES,
+    AnswerTally,
     Export,
     ExportFormat,
     ExportScope,
     ExportStatus,
     ExportTable,
+    TallyRefresh,
+    VerdictTally,
+    WeeklyVerdictTally,
 )
+from submissions.models import Answer
 from submissions.services import Conflict
 
 logger = logging.getLogger(__name__)
 # Longer than the export task's time limit: a running export older than this lost its worker.
 EXPORT_STALE_AFTER = timedelta(hours=7)
 WORK_PREFIX = ".work-"
+
+
+FACETS = {"site_id": "question__site_id", "category": "question__category", "diamond": "question__diamond"}
+ANSWER_FACETS = {key: f"answer__{value}" for key, value in FACETS.items()}
+
+
+@transaction.atomic
+def leaderboard_tallies_refresh() -> TallyRefresh:
+    """Rebuild the tallies from the answers and verdicts: a few GROUP BY queries whose results
+    are small (model entries × sites × categories × states). Readers see the old tallies until
+    the rebuild commits. Runs on beat every QUORUM_LEADERBOARD_REFRESH_S seconds."""
+    started = time.perf_counter()
+    for model in (AnswerTally, VerdictTally, WeeklyVerdictTally):
+        model.objects.all().delete()
+    AnswerTally.objects.bulk_create(
+        AnswerTally(**row) for row in Answer.objects.values(
+            "model_entry_id", "validation_state", "review_state", **{k: F(v) for k, v in FACETS.items()}
+        ).annotate(answers=Count("id")).order_by()
+    )  # fmt: skip
+    VerdictTally.objects.bulk_create(
+        VerdictTally(**row) for row in ValidationResult.objects.values(
+            "config_hash", "decision", model_entry_id=F("answer__model_entry_id"),
+            validator_id=F("validation__validator_id"), review_state=F("answer__review_state"),
+            **{k: F(v) for k, v in ANSWER_FACETS.items()},
+        ).annotate(results=Count("id"), calls=Sum("calls"),
+                   tokens=Sum(F("prompt_tokens") + F("completion_tokens"))).order_by()
+    )  # fmt: skip
+    WeeklyVerdictTally.objects.bulk_create(
+        WeeklyVerdictTally(**row) for row in ValidationResult.objects.values(
+            "config_hash", validator_id=F("validation__validator_id"),
+            week=TruncWeek("answer__submitted_at"), **{k: F(v) for k, v in ANSWER_FACETS.items()},
+        ).annotate(results=Count("id"), accepted=Count("id", filter=Q(decision="accept"))).order_by()
+    )  # fmt: skip
+    TallyRefresh.objects.filter(finished_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return TallyRefresh.objects.create(seconds=time.perf_counter() - started)
 
 
 class ExportCancelled(Exception):

@@ -6,7 +6,12 @@ from django.views.decorators.http import require_GET
 from catalog.models import Site
 from evaluation.models import ValidatorConfig
 from leaderboards import charts
-from leaderboards.selectors import model_leaderboard, validator_detail, validator_leaderboard
+from leaderboards.selectors import (
+    model_leaderboard,
+    tallies_as_of,
+    validator_detail,
+    validator_leaderboard,
+)
 
 
 class LeaderboardFilter(forms.Form):
@@ -28,7 +33,8 @@ def models(request):
     validators = sorted({name for row in rows for name in row.pass_rates})
     for row in rows:
         row.rate_cells = [row.pass_rates.get(name) for name in validators]
-    return render(request, "leaderboards/models.html", {"form": form, "rows": rows, "validators": validators})
+    return render(request, "leaderboards/models.html",
+                  {"form": form, "rows": rows, "validators": validators, "as_of": tallies_as_of()})  # fmt: skip
 
 
 class ThresholdForm(forms.Form):
@@ -44,7 +50,7 @@ def _filters(form: LeaderboardFilter) -> dict:
 def validators(request):
     form = LeaderboardFilter(request.GET or None)
     rows = validator_leaderboard(_filters(form))
-    return render(request, "leaderboards/validators.html", {"form": form, "rows": rows})
+    return render(request, "leaderboards/validators.html", {"form": form, "rows": rows, "as_of": tallies_as_of()})
 
 
 @require_GET
@@ -56,7 +62,7 @@ def validator(request, pk: int, config_hash: str):
     detail = validator_detail(config, config_hash, _filters(form), threshold)
     if detail is None:
         raise Http404("This validator has no verdicts at that config hash for these filters.")
-    context = {"form": form, "chooser": chooser, "detail": detail, "row": detail.row,
+    context = {"form": form, "chooser": chooser, "detail": detail, "row": detail.row, "as_of": tallies_as_of(),
                "reliability_chart": charts.reliability_chart(detail.bins),
                "pr_chart": charts.precision_recall_chart(detail.curve, detail.chosen) if detail.curve else None,
                "weekly_chart": charts.weekly_pass_rate_chart(detail.weekly) if detail.weekly else None}  # fmt: skip

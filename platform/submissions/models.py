@@ -87,6 +87,7 @@ class Answer(models.Model):
         ]
         indexes = [
             models.Index(fields=["validation_state"], name="answer_validation_state"),
+            models.Index(fields=["review_state"], name="answer_review_state"),
             models.Index(fields=["model_entry", "-submitted_at"], name="answer_entry_recent"),
         ]
         ordering = ["-submitted_at", "-id"]

@@ -1,6 +1,7 @@
 import pytest
 
 from leaderboards.selectors import model_leaderboard
+from leaderboards.services import leaderboard_tallies_refresh
 from leaderboards.stats import Proportion, tied_ranks, wilson
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory
@@ -33,6 +34,8 @@ def test_models_rank_by_verified_correct_answers_with_filters(client):
     answers_for(good, math, ["verified_correct"] * 6 + ["verified_incorrect"])
     answers_for(poor, math, ["verified_incorrect"] * 6 + ["unreviewed"], validation="failed")
     answers_for(poor, history, ["verified_incorrect"] * 3, diamond=True)
+    assert model_leaderboard({}) == []  # nothing counted before the tallies are rebuilt
+    leaderboard_tallies_refresh()
     rows = model_leaderboard({})
     assert [r.entry.name for r in rows] == ["good", "poor"]
     top = rows[0]
@@ -61,6 +64,7 @@ def test_pass_rates_per_validator_config(client):
         ValidationResult.objects.create(validation=validation, answer=answer, config_hash=validator.config_hash,
                                         decision="accept" if n else "reject", score=1.0 if n else 0.0,
                                         library_version="t", verdict={})  # fmt: skip
+    leaderboard_tallies_refresh()
     [row] = model_leaderboard({})
     assert row.pass_rates == {"strict": 0.75}
     assert "75%" in client.get("/leaderboards/models/").content.decode()
@@ -69,6 +73,7 @@ def test_pass_rates_per_validator_config(client):
 def test_the_public_leaderboard_api(client):
     site = SiteFactory(slug="math")
     answers_for(ModelEntryFactory(name="good"), site, ["verified_correct"] * 2)
+    leaderboard_tallies_refresh()
     rows = client.get("/api/v1/leaderboards/models/", {"site": "math"}).json()
     assert rows[0]["name"] == "good" and rows[0]["rank"] == 1 and rows[0]["provisional"] is True
     assert rows[0]["verified_correct"]["successes"] == 2 and 0 < rows[0]["verified_correct"]["low"] < 1

@@ -9,6 +9,7 @@ from evaluation.models import Validation, ValidationResult
 from evaluation.services import validator_config_save
 from leaderboards import calibration
 from leaderboards.selectors import validator_leaderboard
+from leaderboards.services import leaderboard_tallies_refresh
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory
 
@@ -80,6 +81,7 @@ def judged(db):
         _result(answer, lenient, "accept", 1.0, calls=1)
     unreviewed = _answer(entry, math, 99, "unreviewed")
     _result(unreviewed, careful, "abstain", 0.5, calls=3)
+    leaderboard_tallies_refresh()
     return careful, lenient
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from catalog.demo import demo_seed
+from leaderboards.services import leaderboard_tallies_refresh
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         outcome = demo_seed()
+        leaderboard_tallies_refresh()
         questions = outcome.questions
         self.stdout.write(
             f"Demo questions: {questions.created} created, {questions.updated} updated, "
