@@ -17,4 +17,6 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.validation.record": {"queue": DEFAULT},
     "quorum.validation.sweep": {"queue": DEFAULT},
     "quorum.reviews.assess": {"queue": DEFAULT},
+    "quorum.webhooks.deliver": {"queue": DEFAULT},
+    "quorum.webhooks.sweep": {"queue": DEFAULT},
 }

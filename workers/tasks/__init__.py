@@ -2,5 +2,9 @@ from workers.tasks.generation import run_generation_job
 from workers.tasks.judging import run_validation
 from workers.tasks.reviews import assess_answer
 from workers.tasks.validation import record_validation, sweep_validations
+from workers.tasks.webhooks import deliver_webhook, sweep_webhooks
 
-__all__ = ["assess_answer", "record_validation", "run_generation_job", "run_validation", "sweep_validations"]
+__all__ = [
+    "assess_answer", "deliver_webhook", "record_validation", "run_generation_job", "run_validation",
+    "sweep_validations", "sweep_webhooks",
+]  # fmt: skip
