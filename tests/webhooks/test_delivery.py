@@ -114,11 +114,15 @@ def test_a_message_still_on_its_way_is_not_redelivered(receiver, make_endpoint, 
 
 
 def test_duplicate_and_stale_tasks_send_nothing(receiver, make_endpoint, builder):
-    delivery = services.endpoint_send_test(endpoint=make_endpoint(builder), actor=builder)
-    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=1) == "succeeded"
-    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=1) == "skipped"
-    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=2) == "skipped"
+    receiver.reply(Reply(500))
+    delivery = services.endpoint_send_test(endpoint=make_endpoint(builder), actor=builder)  # no commit: tasks by hand
+    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=1) == "retrying"
+    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=1) == "skipped"  # the same task twice
+    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=3) == "skipped"  # not its turn
     assert len(receiver.requests) == 1
+    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=2) == "succeeded"
+    assert services.delivery_attempt(delivery_id=delivery.pk, attempt=2) == "skipped"
+    assert len(receiver.requests) == 2
 
 
 def test_the_sweeper_resends_lost_deliveries_and_fails_abandoned_ones(receiver, make_endpoint, builder, sending,
@@ -211,3 +215,26 @@ def test_disabling_an_endpoint_fails_its_queued_deliveries(receiver, make_endpoi
     assert services.delivery_attempt(delivery_id=queued.pk, attempt=1) == "skipped"
     with pytest.raises(services.DomainError, match="Enable the endpoint"):
         services.endpoint_send_test(endpoint=endpoint, actor=builder)
+
+
+def test_a_late_outcome_never_overwrites_a_newer_attempt(receiver, make_endpoint, builder):
+    """A worker that outlived its lease: the sweeper's next attempt owns the row now."""
+    from webhooks.sending import Outcome
+
+    delivery = services.endpoint_send_test(endpoint=make_endpoint(builder), actor=builder)
+    assert services._delivery_claim(delivery.pk, 1) is not None
+    assert services._delivery_claim(delivery.pk, 2) is not None  # re-sent after the lease ran out
+    services._delivery_record(delivery.pk, 1, Outcome(error="HTTP 500", status_code=500, retryable=True))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 2, "")
+    services._delivery_record(delivery.pk, 2, Outcome(status_code=204))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status) == ("succeeded", 204)
+
+
+def test_redirects_are_not_followed(sending, receiver, make_endpoint, builder):
+    receiver.reply(Reply(307, headers={"Location": receiver.url("/elsewhere")}))  # loopback even if followed
+    delivery = send_test(make_endpoint(builder), sending)
+    assert (delivery.status, delivery.response_status) == ("failed", 307)
+    assert [r.path for r in receiver.requests] == ["/hook"]
+    assert "redirects are not followed" in delivery.last_error
