@@ -238,3 +238,21 @@ def test_redirects_are_not_followed(sending, receiver, make_endpoint, builder):
     assert (delivery.status, delivery.response_status) == ("failed", 307)
     assert [r.path for r in receiver.requests] == ["/hook"]
     assert "redirects are not followed" in delivery.last_error
+
+
+def test_the_database_holds_the_delivery_invariants(receiver, make_endpoint, builder):
+    from django.db import IntegrityError, transaction
+
+    delivery = services.endpoint_send_test(endpoint=make_endpoint(builder), actor=builder)
+    copy = {"endpoint": delivery.endpoint, "event_type": delivery.event_type, "message_id": delivery.message_id,
+            "payload": {}, "redelivery_of": delivery, "next_attempt_at": timezone.now()}  # fmt: skip
+    broken = [
+        {**copy},  # a second open delivery of one message to one endpoint
+        {**copy, "redelivery_of": None, "status": "failed", "next_attempt_at": None},  # a second original
+        {**copy, "status": "succeeded", "response_status": 500, "next_attempt_at": None},
+        {**copy, "status": "failed"},  # closed but still scheduled
+        {**copy, "status": "failed", "next_attempt_at": None, "message_id": "not-a-message-id"},
+    ]
+    for fields in broken:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WebhookDelivery.objects.create(**fields)
