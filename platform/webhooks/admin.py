@@ -13,7 +13,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("url", "owner__username", "description")
     list_select_related = ("owner",)
-    fields = ("owner", "url", "description", "event_types", "is_active", "secret_hint", "created_at")
+    fields = (
+        "owner",
+        "url",
+        "description",
+        "event_types",
+        "is_active",
+        "secret_hint",
+        "created_at",
+    )
     readonly_fields = ("owner", "url", "event_types", "secret_hint", "created_at")
     actions = ("disable",)
 
@@ -21,8 +29,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.endpoint_update(endpoint=obj, url=obj.url, event_types=obj.event_types,
-                                 description=obj.description, is_active=obj.is_active)  # fmt: skip
+        services.endpoint_update(
+            endpoint=obj,
+            url=obj.url,
+            event_types=obj.event_types,
+            description=obj.description,
+            is_active=obj.is_active,
+        )
 
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
@@ -30,14 +43,28 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Disable the selected endpoints")
     def disable(self, request, queryset):
         for endpoint in queryset:
-            services.endpoint_update(endpoint=endpoint, url=endpoint.url, event_types=endpoint.event_types,
-                                     description=endpoint.description, is_active=False)  # fmt: skip
+            services.endpoint_update(
+                endpoint=endpoint,
+                url=endpoint.url,
+                event_types=endpoint.event_types,
+                description=endpoint.description,
+                is_active=False,
+            )
         messages.success(request, f"{queryset.count()} endpoint(s) disabled.")
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "endpoint", "event_type", "message_id", "status", "attempts", "response_status", "created_at")
+    list_display = (
+        "id",
+        "endpoint",
+        "event_type",
+        "message_id",
+        "status",
+        "attempts",
+        "response_status",
+        "created_at",
+    )
     list_filter = ("status", "event_type")
     search_fields = ("message_id", "endpoint__url", "endpoint__owner__username")
     list_select_related = ("endpoint",)

@@ -22,7 +22,8 @@ def question_data(question: Question) -> dict:
         "external_id": question.external_id,
         "title": question.title,
         "state": question.state,
-        "url": settings.QUORUM_SITE_URL.rstrip("/") + reverse("catalog:question_detail", args=[question.pk]),
+        "url": settings.QUORUM_SITE_URL.rstrip("/")
+        + reverse("catalog:question_detail", args=[question.pk]),
     }
 
 

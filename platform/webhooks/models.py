@@ -13,7 +13,11 @@ class EventType(models.TextChoices):
 
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 — Standard Webhooks: the prefix, then base64 of the key
-SUBSCRIBABLE_EVENTS = (EventType.ANSWER_VALIDATED, EventType.ANSWER_VERIFIED, EventType.QUESTION_SOLVED)
+SUBSCRIBABLE_EVENTS = (
+    EventType.ANSWER_VALIDATED,
+    EventType.ANSWER_VERIFIED,
+    EventType.QUESTION_SOLVED,
+)
 
 
 class WebhookEndpoint(TimeStampedModel):
@@ -35,11 +39,18 @@ class WebhookEndpoint(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "url"], name="webhook_endpoint_unique_owner_url"),
-            models.CheckConstraint(condition=Q(secret__startswith=SECRET_PREFIX), name="webhook_secret_is_whsec"),
+            models.UniqueConstraint(
+                fields=["owner", "url"], name="webhook_endpoint_unique_owner_url"
+            ),
+            models.CheckConstraint(
+                condition=Q(secret__startswith=SECRET_PREFIX), name="webhook_secret_is_whsec"
+            ),
             models.CheckConstraint(
                 condition=Q(previous_secret="", previous_secret_expires_at=None)
-                | (Q(previous_secret__startswith=SECRET_PREFIX) & Q(previous_secret_expires_at__isnull=False)),
+                | (
+                    Q(previous_secret__startswith=SECRET_PREFIX)
+                    & Q(previous_secret_expires_at__isnull=False)
+                ),
                 name="webhook_previous_secret_expires",
             ),
         ]
@@ -66,11 +77,15 @@ class WebhookDelivery(models.Model):
     """One message to one endpoint: the outbox row the sender, its retries and the sweeper
     work from. A manual redelivery is a new row with the same message id."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     event_type = models.CharField(max_length=40, choices=EventType.choices)
     message_id = models.CharField(max_length=40, db_index=True)
     payload = models.JSONField()
-    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -80,9 +95,12 @@ class WebhookDelivery(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redeliveries"
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         help_text="Who asked for a redelivery or a test event.",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,24 +108,33 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="webhook_delivery_status_valid"),
-            models.CheckConstraint(condition=Q(event_type__in=EventType.values), name="webhook_delivery_event_valid"),
-            models.CheckConstraint(condition=Q(message_id__startswith="msg_"), name="webhook_delivery_msg_id"),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="webhook_delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(event_type__in=EventType.values), name="webhook_delivery_event_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(message_id__startswith="msg_"), name="webhook_delivery_msg_id"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=OPEN_STATUSES, next_attempt_at__isnull=False)
                 | (~Q(status__in=OPEN_STATUSES) & Q(next_attempt_at=None)),
                 name="webhook_delivery_open_iff_scheduled",
             ),
             models.CheckConstraint(
-                condition=~Q(status=DeliveryStatus.SUCCEEDED) | Q(response_status__gte=200, response_status__lt=300),
+                condition=~Q(status=DeliveryStatus.SUCCEEDED)
+                | Q(response_status__gte=200, response_status__lt=300),
                 name="webhook_delivery_success_is_2xx",
             ),
             models.UniqueConstraint(
-                fields=["endpoint", "message_id"], condition=Q(redelivery_of=None),
+                fields=["endpoint", "message_id"],
+                condition=Q(redelivery_of=None),
                 name="webhook_delivery_one_original_per_message",
             ),
             models.UniqueConstraint(
-                fields=["endpoint", "message_id"], condition=Q(status__in=OPEN_STATUSES),
+                fields=["endpoint", "message_id"],
+                condition=Q(status__in=OPEN_STATUSES),
                 name="webhook_delivery_one_open_per_message",
             ),
         ]

@@ -6,8 +6,9 @@ from submissions.models import Answer
 from webhooks.models import OPEN_STATUSES, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
-def endpoints_for_event(event_type: str, *, answer: Answer | None = None,
-                        question: Question | None = None) -> list[WebhookEndpoint]:  # fmt: skip
+def endpoints_for_event(
+    event_type: str, *, answer: Answer | None = None, question: Question | None = None
+) -> list[WebhookEndpoint]:
     """Active endpoints subscribed to this event: every curator's; a builder's only when the
     answer is of their models (or, for a question, when they answered it)."""
     audience = Q(owner__is_curator=True)
@@ -29,7 +30,9 @@ def endpoints_of(user: User) -> QuerySet[WebhookEndpoint]:
 
 
 def deliveries_of(endpoint: WebhookEndpoint, *, limit: int = 50) -> list[WebhookDelivery]:
-    return list(endpoint.deliveries.select_related("requested_by").order_by("-created_at", "-id")[:limit])
+    return list(
+        endpoint.deliveries.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+    )
 
 
 def deliveries_owned_by(user: User) -> QuerySet[WebhookDelivery]:

@@ -33,7 +33,9 @@ def body_of(payload: dict) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def signed_headers(*, message_id: str, body: str, secrets: list[str], at: datetime) -> dict[str, str]:
+def signed_headers(
+    *, message_id: str, body: str, secrets: list[str], at: datetime
+) -> dict[str, str]:
     """Standard Webhooks headers; several secrets (a rotation) give several signatures."""
     signatures = " ".join(Webhook(secret).sign(message_id, at, body) for secret in secrets)
     return {
@@ -48,8 +50,14 @@ def signed_headers(*, message_id: str, body: str, secrets: list[str], at: dateti
 def post(url: str, body: str, headers: dict[str, str], *, timeout_s: float) -> Outcome:
     """POST once. Redirects are not followed (a redirect could point inside the network)."""
     try:
-        with requests.post(url, data=body.encode(), headers=headers, timeout=timeout_s,
-                           allow_redirects=False, stream=True) as response:  # fmt: skip
+        with requests.post(
+            url,
+            data=body.encode(),
+            headers=headers,
+            timeout=timeout_s,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
             snippet = response.raw.read(SNIPPET_CHARS * 4, decode_content=True)
             return classify(response.status_code, response.headers.get("Retry-After"), snippet)
     except requests.Timeout:
@@ -70,7 +78,12 @@ def classify(status: int, retry_after: str | None, body: bytes = b"") -> Outcome
     if snippet:
         error += f": {snippet}"
     if status >= 500 or status in RETRYABLE_STATUSES:
-        return Outcome(status_code=status, error=error, retryable=True, retry_after_s=parse_retry_after(retry_after))
+        return Outcome(
+            status_code=status,
+            error=error,
+            retryable=True,
+            retry_after_s=parse_retry_after(retry_after),
+        )
     return Outcome(status_code=status, error=error)
 
 
@@ -88,7 +101,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def retry_delay(*, attempt: int, retry_after_s: float | None, first_s: float, factor: float, most_s: float) -> float:
+def retry_delay(
+    *, attempt: int, retry_after_s: float | None, first_s: float, factor: float, most_s: float
+) -> float:
     """The receiver's Retry-After when it gave one, else exponential back-off with ±25% jitter."""
     if retry_after_s is not None:
         return min(most_s, max(1.0, retry_after_s))
@@ -96,8 +111,10 @@ def retry_delay(*, attempt: int, retry_after_s: float | None, first_s: float, fa
 
 
 def _snippet(body: bytes) -> str:
+    """The start of a response body, on one line, without control characters."""
     text = body.decode("utf-8", errors="replace")
-    return re.sub(r"\s+", " ", "".join(c for c in text if c.isprintable() or c.isspace())).strip()[:SNIPPET_CHARS]
+    printable = "".join(c for c in text if c.isprintable() or c.isspace())
+    return re.sub(r"\s+", " ", printable).strip()[:SNIPPET_CHARS]
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -112,6 +129,14 @@ def _os_reason(exc: BaseException) -> str:
         seen.add(id(current))
         if isinstance(current, OSError) and current.strerror:
             return current.strerror
-        pending += [e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
-                                *getattr(current, "args", ())) if isinstance(e, BaseException)]  # fmt: skip
+        pending += [
+            e
+            for e in (
+                current.__cause__,
+                current.__context__,
+                getattr(current, "reason", None),
+                *getattr(current, "args", ()),
+            )
+            if isinstance(e, BaseException)
+        ]
     return type(exc).__name__

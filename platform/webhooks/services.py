@@ -60,27 +60,43 @@ def new_secret() -> str:
 
 
 @transaction.atomic
-def endpoint_create(*, owner: User, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
+def endpoint_create(
+    *, owner: User, url: str, event_types: list[str], description: str = ""
+) -> WebhookEndpoint:
     if not (owner.is_builder or owner.is_curator):
         raise WebhookNotAllowed("Only model builders and curators register webhooks.")
-    endpoint = WebhookEndpoint(owner=owner, url=_clean_url(url), event_types=_clean_event_types(event_types),
-                               description=description.strip()[:200], secret=new_secret())  # fmt: skip
+    endpoint = WebhookEndpoint(
+        owner=owner,
+        url=_clean_url(url),
+        event_types=_clean_event_types(event_types),
+        description=description.strip()[:200],
+        secret=new_secret(),
+    )
     _save_unique(endpoint)
     return endpoint
 
 
 @transaction.atomic
 def endpoint_update(
-    *, endpoint: WebhookEndpoint, url: str, event_types: list[str], description: str = "", is_active: bool = True
+    *,
+    endpoint: WebhookEndpoint,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    is_active: bool = True,
 ) -> WebhookEndpoint:
     if url != endpoint.url:  # the sender checks the host again before every attempt
         endpoint.url = _clean_url(url)
     endpoint.event_types = _clean_event_types(event_types)
     endpoint.description = description.strip()[:200]
     endpoint.is_active = is_active
-    _save_unique(endpoint, update_fields=["url", "event_types", "description", "is_active", "updated_at"])
+    _save_unique(
+        endpoint, update_fields=["url", "event_types", "description", "is_active", "updated_at"]
+    )
     if not is_active:
-        _deliveries_fail(endpoint.deliveries.filter(status__in=OPEN_STATUSES), "the endpoint was disabled")
+        _deliveries_fail(
+            endpoint.deliveries.filter(status__in=OPEN_STATUSES), "the endpoint was disabled"
+        )
     return endpoint
 
 
@@ -91,7 +107,9 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP
     endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
     return endpoint
 
 
@@ -105,8 +123,11 @@ def _clean_url(url: str) -> str:
     if len(url) > 500:
         raise WebhookURLRefused("Keep the URL under 500 characters.")
     try:
-        check_public_url(url, allowed_hosts=frozenset(settings.QUORUM_WEBHOOK_ALLOWED_HOSTS),
-                         setting="QUORUM_WEBHOOK_ALLOWED_HOSTS")  # fmt: skip
+        check_public_url(
+            url,
+            allowed_hosts=frozenset(settings.QUORUM_WEBHOOK_ALLOWED_HOSTS),
+            setting="QUORUM_WEBHOOK_ALLOWED_HOSTS",
+        )
     except NonPublicURL as exc:
         raise WebhookURLRefused(str(exc)) from None
     return url
@@ -140,39 +161,54 @@ def _check_may_manage(actor: User, endpoint: WebhookEndpoint) -> None:
 
 @transaction.atomic
 def webhook_event_publish(
-    *, event_type: str, payload: dict, answer: Answer | None = None, question: Question | None = None
+    *,
+    event_type: str,
+    payload: dict,
+    answer: Answer | None = None,
+    question: Question | None = None,
 ) -> list[int]:
     """One message for every subscribed endpoint (same message id), sent after commit."""
     endpoints = selectors.endpoints_for_event(event_type, answer=answer, question=question)
     if not endpoints:
         return []
     message_id, message = _new_message_id(), events.envelope(event_type, payload)
-    return _deliveries_create([
-        WebhookDelivery(endpoint=endpoint, event_type=event_type, message_id=message_id, payload=message)
-        for endpoint in endpoints
-    ])  # fmt: skip
+    return _deliveries_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint, event_type=event_type, message_id=message_id, payload=message
+            )
+            for endpoint in endpoints
+        ]
+    )
 
 
 def webhook_answer_validated(*, validation) -> list[int]:
     """The primary validator settled an answer (passed, failed, abstained or error)."""
-    return webhook_event_publish(event_type=EventType.ANSWER_VALIDATED, answer=validation.answer,
-                                 payload=events.answer_validated_data(validation))  # fmt: skip
+    return webhook_event_publish(
+        event_type=EventType.ANSWER_VALIDATED,
+        answer=validation.answer,
+        payload=events.answer_validated_data(validation),
+    )
 
 
 def webhook_answer_reviewed(*, answer: Answer) -> list[int]:
     """The answer's review state changed: an event when experts (or a curator) verified it."""
     if answer.review_state not in (ReviewState.VERIFIED_CORRECT, ReviewState.VERIFIED_INCORRECT):
         return []
-    return webhook_event_publish(event_type=EventType.ANSWER_VERIFIED, answer=answer,
-                                 payload=events.answer_data(answer))  # fmt: skip
+    return webhook_event_publish(
+        event_type=EventType.ANSWER_VERIFIED, answer=answer, payload=events.answer_data(answer)
+    )
 
 
 def webhook_question_transitioned(*, question: Question, from_state: str) -> list[int]:
     """The question changed state: an event when it became solved."""
     if question.state != QuestionState.SOLVED or from_state == QuestionState.SOLVED:
         return []
-    return webhook_event_publish(event_type=EventType.QUESTION_SOLVED, question=question,
-                                 payload={"question": events.question_data(question)})  # fmt: skip
+    return webhook_event_publish(
+        event_type=EventType.QUESTION_SOLVED,
+        question=question,
+        payload={"question": events.question_data(question)},
+    )
 
 
 @transaction.atomic
@@ -181,8 +217,17 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint, actor: User) -> WebhookDeli
     if not endpoint.is_active:
         raise DomainError("Enable the endpoint first.")
     message = events.envelope(EventType.TEST, events.test_data(endpoint.pk))
-    [pk] = _deliveries_create([WebhookDelivery(endpoint=endpoint, event_type=EventType.TEST, requested_by=actor,
-                                               message_id=_new_message_id(), payload=message)])  # fmt: skip
+    [pk] = _deliveries_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_type=EventType.TEST,
+                requested_by=actor,
+                message_id=_new_message_id(),
+                payload=message,
+            )
+        ]
+    )
     return WebhookDelivery.objects.get(pk=pk)
 
 
@@ -193,18 +238,26 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor: User) -> WebhookDeli
     _check_may_manage(actor, delivery.endpoint)
     if not delivery.endpoint.is_active:
         raise DomainError("Enable the endpoint first.")
-    same_message = WebhookDelivery.objects.filter(endpoint=delivery.endpoint, message_id=delivery.message_id)
+    same_message = WebhookDelivery.objects.filter(
+        endpoint=delivery.endpoint, message_id=delivery.message_id
+    )
     if same_message.filter(status__in=OPEN_STATUSES).exists():
         raise WebhookDeliveryBusy("This message is still being delivered; wait for its outcome.")
     again = WebhookDelivery(
-        endpoint=delivery.endpoint, event_type=delivery.event_type, message_id=delivery.message_id,
-        payload=delivery.payload, redelivery_of_id=delivery.redelivery_of_id or delivery.pk, requested_by=actor,
-    )  # fmt: skip
+        endpoint=delivery.endpoint,
+        event_type=delivery.event_type,
+        message_id=delivery.message_id,
+        payload=delivery.payload,
+        redelivery_of_id=delivery.redelivery_of_id or delivery.pk,
+        requested_by=actor,
+    )
     try:
         with transaction.atomic():
             [pk] = _deliveries_create([again])
     except IntegrityError:  # a redelivery requested at the same moment
-        raise WebhookDeliveryBusy("This message is still being delivered; wait for its outcome.") from None
+        raise WebhookDeliveryBusy(
+            "This message is still being delivered; wait for its outcome."
+        ) from None
     return WebhookDelivery.objects.get(pk=pk)
 
 
@@ -223,8 +276,12 @@ def _deliveries_create(rows: list[WebhookDelivery]) -> list[int]:
 
 
 def _deliveries_fail(deliveries, error: str) -> int:
-    return deliveries.update(status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=error,
-                             updated_at=timezone.now())  # fmt: skip
+    return deliveries.update(
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        last_error=error,
+        updated_at=timezone.now(),
+    )
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -263,21 +320,29 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> str:
 def _delivery_claim(delivery_id: int, attempt: int) -> WebhookDelivery | None:
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status__in=OPEN_STATUSES, attempts=attempt - 1,
+        pk=delivery_id,
+        status__in=OPEN_STATUSES,
+        attempts=attempt - 1,
         attempts__lt=settings.QUORUM_WEBHOOK_MAX_ATTEMPTS,
-    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=now + _lease(), updated_at=now)  # fmt: skip
-    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id) if claimed else None
+    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=now + _lease(), updated_at=now)
+    return (
+        WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id) if claimed else None
+    )
 
 
 def _delivery_send(delivery: WebhookDelivery) -> sending.Outcome:
     endpoint = delivery.endpoint
-    try:
-        _clean_url(endpoint.url)  # again: what a host name resolves to can change after registration
+    try:  # again: what a host name resolves to can change after registration
+        _clean_url(endpoint.url)
     except WebhookURLRefused as exc:
         return sending.Outcome(error=str(exc)[: sending.MAX_ERROR_CHARS])
     body = sending.body_of(delivery.payload)
-    headers = sending.signed_headers(message_id=delivery.message_id, body=body,
-                                     secrets=_signing_secrets(endpoint), at=timezone.now())  # fmt: skip
+    headers = sending.signed_headers(
+        message_id=delivery.message_id,
+        body=body,
+        secrets=_signing_secrets(endpoint),
+        at=timezone.now(),
+    )
     return sending.post(endpoint.url, body, headers, timeout_s=settings.QUORUM_WEBHOOK_TIMEOUT_S)
 
 
@@ -289,7 +354,9 @@ def _signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
 
 
 @transaction.atomic
-def _delivery_record(delivery_id: int, attempt: int, outcome: sending.Outcome) -> WebhookDelivery | None:
+def _delivery_record(
+    delivery_id: int, attempt: int, outcome: sending.Outcome
+) -> WebhookDelivery | None:
     row = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
     if row is None or row.attempts != attempt or not row.is_open:
         return row  # deleted, or a later attempt (after the lease ran out) owns the row now
@@ -299,15 +366,25 @@ def _delivery_record(delivery_id: int, attempt: int, outcome: sending.Outcome) -
     if outcome.ok:
         row.status, row.next_attempt_at = DeliveryStatus.SUCCEEDED, None
     elif outcome.retryable and attempt < settings.QUORUM_WEBHOOK_MAX_ATTEMPTS:
-        wait = sending.retry_delay(attempt=attempt, retry_after_s=outcome.retry_after_s, factor=BACKOFF_FACTOR,
-                                   first_s=settings.QUORUM_WEBHOOK_RETRY_S, most_s=LONGEST_WAIT_S)  # fmt: skip
-        row.status, row.next_attempt_at = DeliveryStatus.RETRYING, timezone.now() + timedelta(seconds=wait)
+        wait = sending.retry_delay(
+            attempt=attempt,
+            retry_after_s=outcome.retry_after_s,
+            factor=BACKOFF_FACTOR,
+            first_s=settings.QUORUM_WEBHOOK_RETRY_S,
+            most_s=LONGEST_WAIT_S,
+        )
+        row.status = DeliveryStatus.RETRYING
+        row.next_attempt_at = timezone.now() + timedelta(seconds=wait)
     else:
         row.status, row.next_attempt_at = DeliveryStatus.FAILED, None
         if outcome.retryable:
-            row.last_error = f"gave up after {attempt} attempts; last: {outcome.error}"[: sending.MAX_ERROR_CHARS]
-    row.save(update_fields=["status", "next_attempt_at", "response_status", "last_error", "updated_at"])
-    logger.info("webhook delivery %s attempt %s: %s (HTTP %s)", row.pk, attempt, row.status, outcome.status_code)
+            gave_up = f"gave up after {attempt} attempts; last: {outcome.error}"
+            row.last_error = gave_up[: sending.MAX_ERROR_CHARS]
+    row.save(
+        update_fields=["status", "next_attempt_at", "response_status", "last_error", "updated_at"]
+    )
+    status = outcome.status_code
+    logger.info("webhook delivery %s attempt %s: %s (HTTP %s)", row.pk, attempt, row.status, status)
     if wait is not None:
         transaction.on_commit(lambda: _publish(row.pk, attempt + 1, countdown=wait))
     return row
@@ -319,17 +396,22 @@ def _lease() -> timedelta:
 
 
 def deliveries_sweep(*, limit: int = 500) -> int:
-    """Re-publish due deliveries (lost messages, broker outages, killed workers), one chunk a call."""
+    """Re-publish due deliveries (lost messages, broker outages, dead workers), a chunk a call."""
     now = timezone.now()
     most = settings.QUORUM_WEBHOOK_MAX_ATTEMPTS
     with transaction.atomic():
         due = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk").values_list("pk", "attempts")[:limit]
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "attempts")[:limit]
         )
-        exhausted = WebhookDelivery.objects.filter(pk__in=[pk for pk, attempts in due if attempts >= most])
+        exhausted = WebhookDelivery.objects.filter(
+            pk__in=[pk for pk, attempts in due if attempts >= most]
+        )
         _deliveries_fail(exhausted, f"no outcome recorded after {most} attempts")
         ready = [(pk, attempts) for pk, attempts in due if attempts < most]
-        WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in ready]).update(next_attempt_at=now + _lease())
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in ready]).update(
+            next_attempt_at=now + _lease()
+        )
     return sum(_publish(pk, attempts + 1) for pk, attempts in ready)

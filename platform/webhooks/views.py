@@ -24,13 +24,15 @@ def endpoint_list(request):
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = services.endpoint_create(owner=request.user, **_fields(form, active=False))
+            endpoint = services.endpoint_create(owner=request.user, **_fields(form))
         except DomainError as exc:
             form.add_error("url" if isinstance(exc, services.WebhookURLRefused) else None, str(exc))
         else:
             return _render_detail(request, endpoint, issued_secret=endpoint.secret, status=201)
     context = {"endpoints": selectors.endpoints_of(request.user), "form": form}
-    return render(request, "webhooks/endpoint_list.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "webhooks/endpoint_list.html", context, status=400 if form.errors else 200
+    )
 
 
 @builder_required
@@ -44,7 +46,7 @@ def endpoint_detail(request, pk: int):
     form = EndpointForm.for_endpoint(endpoint, request.POST)
     if form.is_valid():
         try:
-            services.endpoint_update(endpoint=endpoint, **_fields(form, active=True))
+            services.endpoint_update(endpoint=endpoint, **_fields(form, with_active=True))
         except DomainError as exc:
             form.add_error("url" if isinstance(exc, services.WebhookURLRefused) else None, str(exc))
         else:
@@ -103,24 +105,35 @@ def delivery_redeliver(request, pk: int):
 def delivery_payload(request, pk: int):
     delivery = get_object_or_404(selectors.deliveries_owned_by(request.user), pk=pk)
     payload_json = json.dumps(delivery.payload, indent=2, ensure_ascii=False)
-    return render(request, "webhooks/delivery_payload.html", {"delivery": delivery, "payload_json": payload_json})
+    return render(
+        request,
+        "webhooks/delivery_payload.html",
+        {"delivery": delivery, "payload_json": payload_json},
+    )
 
 
-def _fields(form: EndpointForm, *, active: bool) -> dict:
+def _fields(form: EndpointForm, *, with_active: bool = False) -> dict:
     fields = {name: form.cleaned_data[name] for name in ("url", "event_types", "description")}
-    if active:
+    if with_active:
         fields["is_active"] = form.cleaned_data["is_active"]
     return fields
 
 
 def _deliveries_context(endpoint) -> dict:
     deliveries = selectors.deliveries_of(endpoint)
-    return {"endpoint": endpoint, "deliveries": deliveries, "any_open": any(d.is_open for d in deliveries)}
+    return {
+        "endpoint": endpoint,
+        "deliveries": deliveries,
+        "any_open": any(d.is_open for d in deliveries),
+    }
 
 
 def _render_detail(request, endpoint, *, form=None, issued_secret: str = "", status: int = 200):
-    context = {**_deliveries_context(endpoint), "form": form or EndpointForm.for_endpoint(endpoint),
-               "issued_secret": issued_secret}  # fmt: skip
+    context = {
+        **_deliveries_context(endpoint),
+        "form": form or EndpointForm.for_endpoint(endpoint),
+        "issued_secret": issued_secret,
+    }
     return render(request, DETAIL, context, status=status)
 
 

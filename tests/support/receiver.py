@@ -57,7 +57,9 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.requests.append(Received(self.path, headers, body, receiver._verified(self.path, body, headers)))
+                receiver.requests.append(
+                    Received(self.path, headers, body, receiver._verified(self.path, body, headers))
+                )
                 reply = receiver._replies.pop(0) if receiver._replies else Reply()
                 time.sleep(reply.delay_s)
                 with contextlib.suppress(OSError):  # the sender may have given up waiting

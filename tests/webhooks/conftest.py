@@ -42,7 +42,9 @@ def published(monkeypatch):
 
 @pytest.fixture
 def make_endpoint(receiver):
-    def make(owner, *, path="/hook", events=("answer.validated", "answer.verified", "question.solved")):
+    def make(
+        owner, *, path="/hook", events=("answer.validated", "answer.verified", "question.solved")
+    ):
         endpoint = endpoint_create(owner=owner, url=receiver.url(path), event_types=list(events))
         receiver.secrets[path] = endpoint.secret
         return endpoint
@@ -74,7 +76,9 @@ def make_answer(math):
         n = next(counter)
         question = question or QuestionFactory(site=math, external_id=f"w{n}")
         entry = ModelEntryFactory(owner=owner, name=f"model{n}")
-        return Answer.objects.create(question=question, model_entry=entry, text="An answer.", content_hash=str(n))
+        return Answer.objects.create(
+            question=question, model_entry=entry, text="An answer.", content_hash=str(n)
+        )
 
     return make
 

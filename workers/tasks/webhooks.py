@@ -4,8 +4,13 @@ messages published by the service with a countdown; the delivery row is the sour
 from celery import shared_task
 
 
-@shared_task(name="quorum.webhooks.deliver", acks_late=True, reject_on_worker_lost=True,
-             soft_time_limit=90, time_limit=120)  # fmt: skip
+@shared_task(
+    name="quorum.webhooks.deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=90,
+    time_limit=120,
+)
 def deliver_webhook(delivery_id: int, attempt: int) -> str:
     from webhooks.services import delivery_attempt
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,94 +14,220 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('url', models.URLField(max_length=500)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('event_types', models.JSONField(default=list)),
-                ('secret', models.CharField(editable=False, max_length=100)),
-                ('previous_secret', models.CharField(blank=True, editable=False, max_length=100)),
-                ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_endpoints', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("url", models.URLField(max_length=500)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("event_types", models.JSONField(default=list)),
+                ("secret", models.CharField(editable=False, max_length=100)),
+                ("previous_secret", models.CharField(blank=True, editable=False, max_length=100)),
+                (
+                    "previous_secret_expires_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_endpoints",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(choices=[('answer.validated', "Answer validated (the primary validator's outcome)"), ('answer.verified', 'Answer verified correct or incorrect by experts'), ('question.solved', 'Question solved'), ('webhook.test', 'Test event (sent on request)')], max_length=40)),
-                ('message_id', models.CharField(db_index=True, max_length=40)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('retrying', 'Retrying'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('redelivery_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='redeliveries', to='webhooks.webhookdelivery')),
-                ('requested_by', models.ForeignKey(blank=True, help_text='Who asked for a redelivery or a test event.', null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.webhookendpoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_type",
+                    models.CharField(
+                        choices=[
+                            (
+                                "answer.validated",
+                                "Answer validated (the primary validator's outcome)",
+                            ),
+                            ("answer.verified", "Answer verified correct or incorrect by experts"),
+                            ("question.solved", "Question solved"),
+                            ("webhook.test", "Test event (sent on request)"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("message_id", models.CharField(db_index=True, max_length=40)),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("retrying", "Retrying"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "redelivery_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="redeliveries",
+                        to="webhooks.webhookdelivery",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who asked for a redelivery or a test event.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="webhooks.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='webhookendpoint',
-            constraint=models.UniqueConstraint(fields=('owner', 'url'), name='webhook_endpoint_unique_owner_url'),
+            model_name="webhookendpoint",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "url"), name="webhook_endpoint_unique_owner_url"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookendpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('secret__startswith', 'whsec_')), name='webhook_secret_is_whsec'),
+            model_name="webhookendpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("secret__startswith", "whsec_")), name="webhook_secret_is_whsec"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookendpoint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('previous_secret', ''), ('previous_secret_expires_at', None)), models.Q(('previous_secret__startswith', 'whsec_'), ('previous_secret_expires_at__isnull', False)), _connector='OR'), name='webhook_previous_secret_expires'),
+            model_name="webhookendpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("previous_secret", ""), ("previous_secret_expires_at", None)),
+                    models.Q(
+                        ("previous_secret__startswith", "whsec_"),
+                        ("previous_secret_expires_at__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="webhook_previous_secret_expires",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='webhook_delivery_due'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['endpoint', '-created_at'], name='webhook_delivery_log'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'retrying', 'succeeded', 'failed'])), name='webhook_delivery_status_valid'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "retrying", "succeeded", "failed"])),
+                name="webhook_delivery_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(('event_type__in', ['answer.validated', 'answer.verified', 'question.solved', 'webhook.test'])), name='webhook_delivery_event_valid'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "event_type__in",
+                        ["answer.validated", "answer.verified", "question.solved", "webhook.test"],
+                    )
+                ),
+                name="webhook_delivery_event_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(('message_id__startswith', 'msg_')), name='webhook_delivery_msg_id'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("message_id__startswith", "msg_")),
+                name="webhook_delivery_msg_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('next_attempt_at__isnull', False), ('status__in', ('pending', 'retrying'))), models.Q(models.Q(('status__in', ('pending', 'retrying')), _negated=True), ('next_attempt_at', None)), _connector='OR'), name='webhook_delivery_open_iff_scheduled'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("next_attempt_at__isnull", False), ("status__in", ("pending", "retrying"))
+                    ),
+                    models.Q(
+                        models.Q(("status__in", ("pending", "retrying")), _negated=True),
+                        ("next_attempt_at", None),
+                    ),
+                    _connector="OR",
+                ),
+                name="webhook_delivery_open_iff_scheduled",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'succeeded'), _negated=True), models.Q(('response_status__gte', 200), ('response_status__lt', 300)), _connector='OR'), name='webhook_delivery_success_is_2xx'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "succeeded"), _negated=True),
+                    models.Q(("response_status__gte", 200), ("response_status__lt", 300)),
+                    _connector="OR",
+                ),
+                name="webhook_delivery_success_is_2xx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('redelivery_of', None)), fields=('endpoint', 'message_id'), name='webhook_delivery_one_original_per_message'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("redelivery_of", None)),
+                fields=("endpoint", "message_id"),
+                name="webhook_delivery_one_original_per_message",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'retrying'))), fields=('endpoint', 'message_id'), name='webhook_delivery_one_open_per_message'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("pending", "retrying"))),
+                fields=("endpoint", "message_id"),
+                name="webhook_delivery_one_open_per_message",
+            ),
         ),
     ]
