@@ -13,6 +13,10 @@ class EndpointForm(forms.Form):
     description = forms.CharField(max_length=200, required=False)
     event_types = forms.MultipleChoiceField(
         label="Events",
+        help_text=(
+            "Validated: the primary validator's outcome (passed, failed, abstained or error). "
+            "Verified: experts or a curator settled the answer correct or incorrect."
+        ),
         choices=[(event.value, event.label) for event in SUBSCRIBABLE_EVENTS],
         widget=forms.CheckboxSelectMultiple,
         initial=[event.value for event in SUBSCRIBABLE_EVENTS],

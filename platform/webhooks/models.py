@@ -6,10 +6,10 @@ from common.models import TimeStampedModel
 
 
 class EventType(models.TextChoices):
-    ANSWER_VALIDATED = "answer.validated", "Answer validated (the primary validator's outcome)"
-    ANSWER_VERIFIED = "answer.verified", "Answer verified correct or incorrect by experts"
+    ANSWER_VALIDATED = "answer.validated", "Answer validated"
+    ANSWER_VERIFIED = "answer.verified", "Answer verified"
     QUESTION_SOLVED = "question.solved", "Question solved"
-    TEST = "webhook.test", "Test event (sent on request)"
+    TEST = "webhook.test", "Test event"
 
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 — Standard Webhooks: the prefix, then base64 of the key
