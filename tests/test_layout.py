@@ -37,6 +37,8 @@ def test_every_app_has_its_rooms():
             assert (ROOT / "platform" / app / room).exists(), f"{app}/{room}"
     for room in ("services.py", "selectors.py", "views.py", "urls.py"):
         assert (ROOT / "platform" / "catalog" / room).exists()
+    for room in ("models.py", "services.py", "selectors.py", "views.py", "urls.py", "admin.py", "README.md"):
+        assert (ROOT / "platform" / "webhooks" / room).exists(), f"webhooks/{room}"
 
 
 def test_import_contracts_hold():

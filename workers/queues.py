@@ -20,4 +20,6 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.exports.run": {"queue": DEFAULT},
     "quorum.leaderboards.refresh": {"queue": DEFAULT},
     "quorum.exports.cleanup": {"queue": DEFAULT},
+    "quorum.webhooks.deliver": {"queue": DEFAULT},
+    "quorum.webhooks.sweep": {"queue": DEFAULT},
 }

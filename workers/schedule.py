@@ -6,4 +6,5 @@ def beat_schedule(*, sweep_every_s: float, leaderboard_every_s: float = 60.0) ->
         "sweep-validations": {"task": "quorum.validation.sweep", "schedule": sweep_every_s},
         "refresh-leaderboards": {"task": "quorum.leaderboards.refresh", "schedule": leaderboard_every_s},
         "clean-up-exports": {"task": "quorum.exports.cleanup", "schedule": 3600.0},
+        "sweep-webhooks": {"task": "quorum.webhooks.sweep", "schedule": sweep_every_s},
     }

@@ -19,6 +19,7 @@ from catalog.models import (
 )
 from catalog.records import QuestionRecord
 from common.errors import DomainError, InvalidTransition
+from webhooks.services import webhook_question_transitioned
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def question_transition(
         actor=actor,
         reason=reason or retire_reason,
     )
+    webhook_question_transitioned(question=question, from_state=from_state)
     return question
 
 

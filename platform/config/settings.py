@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "evaluation",
     "reviews",
     "leaderboards",
+    "webhooks",
     "api",
 ]
 
@@ -151,6 +152,12 @@ QUORUM_SWEEP_EVERY_S = env.float("QUORUM_SWEEP_EVERY_S", 30.0)
 # Generation runs call builders' endpoints from the workers: hosts allowed although they
 # resolve to private or loopback addresses (e.g. a model server next to the workers).
 QUORUM_GENERATION_ALLOWED_HOSTS = env.list("QUORUM_GENERATION_ALLOWED_HOSTS", [])
+# Webhooks: hosts allowed although private or loopback; seconds to wait for a receiver; attempts
+# per delivery; the first back-off (tripled per attempt, with jitter, at most 12 hours).
+QUORUM_WEBHOOK_ALLOWED_HOSTS = env.list("QUORUM_WEBHOOK_ALLOWED_HOSTS", [])
+QUORUM_WEBHOOK_TIMEOUT_S = env.float("QUORUM_WEBHOOK_TIMEOUT_S", 10.0)
+QUORUM_WEBHOOK_MAX_ATTEMPTS = env.int("QUORUM_WEBHOOK_MAX_ATTEMPTS", 8)
+QUORUM_WEBHOOK_RETRY_S = env.int("QUORUM_WEBHOOK_RETRY_S", 60)
 # Expert review: reviews wanted per answer, claim duration, and the resolution rule.
 QUORUM_REVIEWS_WANTED = env.int("QUORUM_REVIEWS_WANTED", 2)
 QUORUM_CLAIM_MINUTES = env.int("QUORUM_CLAIM_MINUTES", 30)

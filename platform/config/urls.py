@@ -13,6 +13,7 @@ urlpatterns = [
     path("curation/validation/", include("evaluation.urls")),
     path("reviews/", include("reviews.urls")),
     path("leaderboards/", include("leaderboards.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("catalog.urls")),
 ]
 

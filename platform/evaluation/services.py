@@ -28,6 +28,7 @@ from evaluation.models import (
     ValidatorConfig,
 )
 from submissions.models import Answer
+from webhooks.services import webhook_answer_validated
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ def _reflect_on_answer(row: Validation) -> None:
     if not row.validator.is_primary:
         return
     Answer.objects.filter(pk=row.answer_id).update(validation_state=row.state)
+    webhook_answer_validated(validation=row)
     if row.state == ValidationState.PASSED:
         # Locked and re-read: two passes for one question must not both try the transition.
         _notify_experts(row.answer)

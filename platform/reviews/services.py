@@ -28,6 +28,7 @@ from reviews.models import (
     Verdict,
 )
 from submissions.models import Answer, ReviewState
+from webhooks.services import webhook_answer_reviewed
 
 MAX_RATIONALE = 20_000
 
@@ -212,6 +213,7 @@ def _answer_set_review_state(answer: Answer, state: str, *, actor, reason: str, 
     before = answer.review_state
     Answer.objects.filter(pk=answer.pk).update(review_state=state)
     answer.review_state = state
+    webhook_answer_reviewed(answer=answer)
     if not override:
         _audit(actor, "review_state", answer=answer, before=before, after=state, reason=reason)
     if state == ReviewState.DISPUTED:

@@ -1,12 +1,11 @@
 """Calling a model's OpenAI-compatible endpoint to answer one question (no database here)."""
 
-import ipaddress
 import os
-import socket
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import openai
+
+from common.net import NonPublicURL, check_public_url
 
 SYSTEM_PROMPT = "Please answer the following question comprehensively and accurately."
 RETRYABLE = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
@@ -30,23 +29,10 @@ def check_key_env(name: str) -> None:
 
 
 def check_public_host(base_url: str, allowed_hosts: frozenset[str]) -> None:
-    """Workers call builders' URLs: refuse loopback, private, link-local and reserved addresses
-    (internal services, cloud metadata) unless the operator allowed the host."""
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise EndpointMisconfigured("The endpoint must be an http(s) URL.")
-    if parsed.hostname in allowed_hosts:
-        return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, parsed.port or 443)}
-    except socket.gaierror:
-        raise EndpointMisconfigured(f"Cannot resolve {parsed.hostname}.") from None
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise EndpointMisconfigured(
-                f"{parsed.hostname} resolves to a non-public address; an operator can allow it "
-                "with QUORUM_GENERATION_ALLOWED_HOSTS."
-            )
+        check_public_url(base_url, allowed_hosts=allowed_hosts, setting="QUORUM_GENERATION_ALLOWED_HOSTS")
+    except NonPublicURL as exc:
+        raise EndpointMisconfigured(str(exc)) from None
 
 
 def describe_error(exc: Exception) -> str:

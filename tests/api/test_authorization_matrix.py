@@ -9,6 +9,7 @@ from accounts.services import api_token_create, user_set_role
 from leaderboards.models import Export
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
+from webhooks.services import endpoint_create, endpoint_send_test
 
 PERSONAS = ("anonymous", "builder", "other_builder", "expert", "curator")
 
@@ -27,7 +28,10 @@ def world(db):
     entry = ModelEntryFactory(owner=users["builder"], name="owned")
     answer = Answer.objects.create(question=question, model_entry=entry, text="t", content_hash="h")
     export = Export.objects.create(requested_by=users["builder"], tables=["questions"], format="csv", status="cancelled")
-    return {"users": users, "question": question, "entry": entry, "answer": answer, "export": export}
+    endpoint = endpoint_create(owner=users["builder"], url="http://127.0.0.1:9/hook", event_types=["answer.verified"])
+    delivery = endpoint_send_test(endpoint=endpoint, actor=users["builder"])  # never sent: no commit here
+    return {"users": users, "question": question, "entry": entry, "answer": answer, "export": export,
+            "endpoint": endpoint, "delivery": delivery}  # fmt: skip
 
 
 def api_client(world, persona) -> APIClient:
@@ -103,9 +107,14 @@ def page_client(world, persona) -> Client:
         ("/builders/", (302, 200, 200, 404, 200)),
         ("/leaderboards/exports/", (302, 200, 200, 200, 200)),
         ("/leaderboards/exports/{x}/download/", (302, 404, 404, 404, 404)),
+        ("/webhooks/", (302, 200, 200, 404, 200)),
+        ("/webhooks/{endpoint}/", (302, 200, 404, 404, 404)),
+        ("/webhooks/deliveries/{delivery}/payload/", (302, 200, 404, 404, 404)),
+        ("/admin/webhooks/webhookdelivery/", (302, 302, 302, 302, 200)),
     ],
 )
 def test_page_authorization_matrix(world, path, expected):
-    url = path.format(q=world["question"].pk, x=world["export"].pk)
+    url = path.format(q=world["question"].pk, x=world["export"].pk, endpoint=world["endpoint"].pk,
+                      delivery=world["delivery"].pk)  # fmt: skip
     got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
     assert got == expected
