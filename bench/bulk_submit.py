@@ -10,29 +10,16 @@ reference, `Answer.objects.bulk_create` of 1,000 equivalent rows. Prints answers
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import benchenv
+
 ANSWERS = 1000
 ANSWER_BYTES = 1024
 
 
 def setup_django(database_url: str) -> None:
-    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("QUORUM_PRODUCTION", "false")
-    os.environ.setdefault("QUORUM_THROTTLE_SUBMIT", "100000/min")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    benchenv.setup_django(database_url, QUORUM_THROTTLE_SUBMIT="100000/min")
 
 
 def fixtures(rounds: int):

@@ -14,24 +14,12 @@ import statistics
 import sys
 import time
 import types
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import benchenv
 
 
 def setup_django(database_url: str) -> None:
-    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-    os.environ.update({
-        "DATABASE_URL": database_url, "SECRET_KEY": "bench-" + "x" * 40, "ALLOWED_HOSTS": "testserver",
-        "QUORUM_PRODUCTION": "false", "CELERY_BROKER_URL": "memory://", "QUORUM_REVIEWS_PER_MINUTE": "1000000",
-        "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    benchenv.setup_django(database_url, CELERY_BROKER_URL="memory://", QUORUM_REVIEWS_PER_MINUTE="1000000")
 
 
 def plain_upsert_urlconf():

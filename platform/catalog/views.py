@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from catalog import selectors
 from catalog.models import Question
 from common.rendering import render_user_content
+from reviews.selectors import question_blindness
 
 
 @require_GET
@@ -41,10 +42,11 @@ def question_detail(request, pk: int):
     except Question.DoesNotExist:
         raise Http404("No such question.") from None
     answers = selectors.question_answers(question)
+    blind = question_blindness(answers, request.user)
     context = {
         "question": question,
         "body_html": render_user_content(question.body),
-        "answers": [(answer, render_user_content(answer.text)) for answer in answers],
+        "answers": [(answer, render_user_content(answer.text), blind[answer.pk]) for answer in answers],
         "judge_configured": selectors.judge_configured(),
         "history": selectors.question_history(question),
         "comments": [(c, render_user_content(c.body)) for c in selectors.question_comments(question)],

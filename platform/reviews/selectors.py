@@ -17,6 +17,27 @@ def expert_site_ids(user: User) -> list[int]:
     return list(ExpertDomain.objects.filter(user=user).values_list("site_id", flat=True))
 
 
+def blindness(site, *, reviewing: bool) -> dict[str, bool]:
+    """What an expert who may still review an answer must not see yet (per the site's settings);
+    everyone else sees everything."""
+    return {"show_model": not (reviewing and site.blind_model),
+            "show_validation": not (reviewing and site.blind_validator)}  # fmt: skip
+
+
+def question_blindness(answers, viewer: User) -> dict[int, dict[str, bool]]:
+    """Per answer on a question page: blind for an expert of its site who has not reviewed it
+    while it is still open for review."""
+    sites = set(expert_site_ids(viewer)) if viewer.is_authenticated and viewer.is_expert else set()
+    return {
+        answer.pk: blindness(answer.question.site, reviewing=(
+            answer.question.site_id in sites and answer.review_state in OPEN_REVIEW_STATES
+            and answer.model_entry.owner_id != viewer.pk
+            and not any(r.expert_id == viewer.pk for r in answer.reviews.all())
+        ))
+        for answer in answers
+    }  # fmt: skip
+
+
 def review_queue(user: User) -> QuerySet[Answer]:
     """Answers this expert may review now, best first: validator-passed, then the most uncertain
     validator score, then the fewest reviews."""

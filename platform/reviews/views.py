@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Question
@@ -51,8 +52,7 @@ def _review_context(request, answer: Answer, form=None) -> dict:
         ] if mine else [],
         "comments": [(c, render_user_content(c.body)) for c in answer.comments.select_related("author")] if mine else [],
         "comment_form": CommentForm(),
-        "show_model": bool(mine) or not site.blind_model,
-        "show_validation": bool(mine) or not site.blind_validator,
+        **selectors.blindness(site, reviewing=not mine),
     }  # fmt: skip
 
 
@@ -67,9 +67,11 @@ def _initial(review) -> dict:
 @require_http_methods(["GET", "POST"])
 def review(request, pk: int):
     form = ReviewForm(request.POST or None)
+    saved = request.GET.get("saved") == "1"
     if request.method == "POST":
-        if _submit(request, pk, form) and not request.htmx:
-            return redirect("reviews:review", pk=pk)
+        saved = _submit(request, pk, form)
+        if saved and not request.htmx:  # the flag, not a flash message: no cookie to sign
+            return redirect(reverse("reviews:review", kwargs={"pk": pk}) + "?saved=1")
         form = None if not form.errors else form
     try:
         answer = selectors.review_page(pk)
@@ -79,7 +81,8 @@ def review(request, pk: int):
     status = 400 if form is not None and form.errors and not request.htmx else 200
     partial = request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request)
     template = "reviews/review.html" + ("#panel" if partial else "")
-    return render(request, template, _review_context(request, answer, form), status=status)
+    context = {**_review_context(request, answer, form), "saved": saved}
+    return render(request, template, context, status=status)
 
 
 def _submit(request, pk: int, form: ReviewForm) -> bool:
@@ -96,7 +99,6 @@ def _submit(request, pk: int, form: ReviewForm) -> bool:
     except DomainError as exc:
         form.add_error(None, str(exc))
         return False
-    messages.success(request, "Review saved. The other reviews are now visible.")
     return True
 
 

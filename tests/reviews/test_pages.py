@@ -27,6 +27,43 @@ def test_expert_takes_the_next_item_reviews_blind_then_sees_the_others(client, m
     assert str(answer.model_entry) in client.get(taken.url).content.decode()
 
 
+def test_without_javascript_the_saved_review_redirects_with_a_notice(client, make_expert, make_answer):
+    answer = make_answer()
+    client.force_login(make_expert("plain"))
+    response = client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "confidence": "4",
+                                                              "rationale": "Fine."})  # fmt: skip
+    assert response.status_code == 302 and response.url == f"/reviews/answers/{answer.pk}/?saved=1"
+    assert "Review saved. The other reviews are now visible." in client.get(response.url).content.decode()
+    assert "Review saved" not in client.get(f"/reviews/answers/{answer.pk}/").content.decode()
+
+
+def test_the_question_page_stays_blind_for_experts_who_may_still_review(client, make_expert, make_answer, math):
+    from evaluation.models import Validation, ValidationResult
+    from evaluation.services import validator_config_save
+
+    answer = make_answer()
+    config = {"judges": {"default": {"kind": "scripted", "model": "s", "default": "[[Y]]"}}, "pipeline": "vanilla"}
+    judge = validator_config_save(name="house-judge", config=config, actor=None)
+    validation = Validation.objects.create(answer=answer, validator=judge, config_hash=judge.config_hash, state="passed")
+    ValidationResult.objects.create(validation=validation, answer=answer, config_hash=judge.config_hash,
+                                    decision="accept", score=0.9, library_version="t", verdict={})  # fmt: skip
+    url = f"/questions/{answer.question.pk}/"
+    model, verdicts = str(answer.model_entry), "house-judge"
+    visitor_page = client.get(url).content.decode()
+    assert model in visitor_page and verdicts in visitor_page  # visitors see everything
+    expert = make_expert("blind")
+    client.force_login(expert)
+    blind_page = client.get(url).content.decode()
+    assert model not in blind_page and verdicts not in blind_page and "model hidden until you review" in blind_page
+    math.blind_model = False
+    math.save(update_fields=["blind_model"])
+    partly = client.get(url).content.decode()
+    assert model in partly and verdicts not in partly
+    client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "confidence": "4", "rationale": "Ok."})
+    after = client.get(url).content.decode()
+    assert model in after and verdicts in after
+
+
 def test_review_form_errors_keep_the_input(client, make_expert, make_answer):
     answer = make_answer()
     client.force_login(make_expert("erin"))
