@@ -1,6 +1,6 @@
 """Submitting an expert review: the real POST vs a plain Django view doing one upsert, same run.
 
-    python bench/review_bench.py [--database-url postgres://…] [--reviews 400]
+    python bench/review_bench.py [--database-url postgres://…] [--reviews 1000]
 
 Both go through Django's test client with sessions, authentication and CSRF middleware on
 PostgreSQL; the review POST is the site's own (form, rate limit, checks, history, audit, the
@@ -72,13 +72,24 @@ def fixtures(n: int):
     return experts, [a.pk for a in answers]
 
 
-def timed_posts(client, urls: list[str]) -> float:
-    data = {"verdict": "correct", "confidence": "4", "rationale": "Checked the key step and the conclusion."}
+DATA = {"verdict": "correct", "confidence": "4", "rationale": "Checked the key step and the conclusion."}
+
+
+def post(client, url: str) -> float:
     start = time.perf_counter()
-    for url in urls:
-        response = client.post(url, data)
-        assert response.status_code == 302, (url, response.status_code, response.content[:300])
-    return time.perf_counter() - start
+    response = client.post(url, DATA)
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 302, (url, response.status_code, response.content[:300])
+    return elapsed
+
+
+def interleaved(review_client, plain_client, answer_ids: list[int]) -> tuple[list[float], list[float]]:
+    """One review POST, then one plain upsert, and so on: both meet the same machine noise."""
+    review, plain = [], []
+    for pk in answer_ids:
+        review.append(post(review_client, f"/reviews/answers/{pk}/"))
+        plain.append(post(plain_client, f"/bench/upsert/{pk}/"))
+    return review, plain
 
 
 def service_queries(expert, answer_id: int) -> int:
@@ -98,30 +109,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_bench"))  # fmt: skip
-    parser.add_argument("--reviews", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reviews", type=int, default=1000)
     args = parser.parse_args()
     setup_django(args.database_url)
     from django.test import Client, override_settings
 
-    experts, answer_ids = fixtures(args.reviews * args.rounds + 20)
+    experts, answer_ids = fixtures(args.reviews + 20)
     review_client, plain_client = Client(), Client()
     review_client.force_login(experts[0])
     plain_client.force_login(experts[1])
     with override_settings(ROOT_URLCONF=plain_upsert_urlconf()):
-        timed_posts(review_client, [f"/reviews/answers/{pk}/" for pk in answer_ids[-20:-10]])  # warm-up
-        timed_posts(plain_client, [f"/bench/upsert/{pk}/" for pk in answer_ids[-10:]])
-        review_rates, plain_rates = [], []
-        for r in range(args.rounds):
-            chunk = answer_ids[r * args.reviews : (r + 1) * args.reviews]
-            review_rates.append(len(chunk) / timed_posts(review_client, [f"/reviews/answers/{pk}/" for pk in chunk]))
-            plain_rates.append(len(chunk) / timed_posts(plain_client, [f"/bench/upsert/{pk}/" for pk in chunk]))
-    review_rate, plain_rate = statistics.median(review_rates), statistics.median(plain_rates)
+        interleaved(review_client, plain_client, answer_ids[-20:])  # warm-up
+        review, plain = interleaved(review_client, plain_client, answer_ids[: args.reviews])
+    review_rate, plain_rate = len(review) / sum(review), len(plain) / sum(plain)
     print(f"{'figure':<52}{'value':>10}{'reference':>12}{'ratio':>8}")
     print(f"{'review POST, reviews/s (target ratio >= 0.8)':<52}{review_rate:>10,.0f}{plain_rate:>12,.0f}"
           f"{review_rate / plain_rate:>8.2f}")  # fmt: skip
+    print(f"{'  median latency, ms':<52}{statistics.median(review) * 1000:>10.2f}"
+          f"{statistics.median(plain) * 1000:>12.2f}{statistics.median(plain) / statistics.median(review):>8.2f}")
     print(f"{'SQL queries of review_submit (target <= 5)':<52}{service_queries(experts[0], answer_ids[0]):>10}")
-    print("reference: a plain Django view doing one upsert of the review row (same middleware)")
+    print("reference: a plain Django view doing one upsert of the review row (same middleware), the two")
+    print("interleaved request by request so that both meet the same machine noise")
 
 
 if __name__ == "__main__":

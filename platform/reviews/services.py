@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -133,33 +133,89 @@ def _clean_review(verdict: str, confidence: int, rationale: str, first_wrong_ste
     return verdict, confidence, rationale, (first_wrong_step or "").strip()
 
 
-@transaction.atomic
 def review_submit(
     *, expert: User, verdict: str, confidence: int, rationale: str, first_wrong_step: str = "",
     answer: Answer | None = None, answer_id: int | None = None,
-) -> Review:  # fmt: skip
-    """Create or revise this expert's review (the history is kept): five queries. The answer is
-    re-assessed after commit, on a `default` worker (`quorum.reviews.assess`)."""
-    verdict, confidence, rationale, first_wrong_step = _clean_review(verdict, confidence, rationale, first_wrong_step)
+) -> int:  # fmt: skip
+    """Create or revise this expert's review, keep its history, and return the review's id. The
+    answer is re-assessed after commit, on a `default` worker (`quorum.reviews.assess`).
+
+    On PostgreSQL one statement locks the answer, checks the reviewer and writes the review, its
+    revision, the claim release and the audit entry. When it writes nothing (a check failed, or
+    the answer is gone), or on other databases, the ORM path does the same in five queries and
+    names the reason."""
+    fields = dict(zip(REVIEW_FIELDS, _clean_review(verdict, confidence, rationale, first_wrong_step), strict=True))
+    answer_id = answer.pk if answer is not None else answer_id
+    review_id = _review_upsert_one_statement(expert, answer_id, fields) if connection.vendor == "postgresql" else None
+    if review_id is None:
+        review_id = _review_upsert_checked(expert, answer_id, fields)
+    from workers.tasks.reviews import assess_answer
+
+    transaction.on_commit(lambda: assess_answer.delay(answer_id))
+    return review_id
+
+
+REVIEW_FIELDS = ("verdict", "confidence", "rationale", "first_wrong_step")
+
+# The same checks as _check_may_review, in SQL; no row back means one of them failed.
+REVIEW_UPSERT_SQL = """
+WITH target AS (
+    SELECT a.id AS answer_id, e.owner_id
+    FROM submissions_answer a
+    JOIN submissions_modelentry e ON e.id = a.model_entry_id
+    JOIN catalog_question q ON q.id = a.question_id
+    WHERE a.id = %(answer)s AND e.owner_id <> %(expert)s
+      AND NOT (%(organisation)s <> '' AND e.organisation = %(organisation)s)
+      AND EXISTS (SELECT 1 FROM reviews_expertdomain d WHERE d.user_id = %(expert)s AND d.site_id = q.site_id)
+    FOR UPDATE OF a
+), review AS (
+    INSERT INTO reviews_review (answer_id, expert_id, answer_owner_id, verdict, confidence, rationale,
+                                first_wrong_step, created_at, updated_at)
+    SELECT answer_id, %(expert)s, owner_id, %(verdict)s, %(confidence)s, %(rationale)s, %(first_wrong_step)s,
+           %(now)s, %(now)s
+    FROM target
+    ON CONFLICT (answer_id, expert_id) DO UPDATE SET verdict = EXCLUDED.verdict,
+        confidence = EXCLUDED.confidence, rationale = EXCLUDED.rationale,
+        first_wrong_step = EXCLUDED.first_wrong_step, updated_at = EXCLUDED.updated_at
+    RETURNING id, answer_id
+), revision AS (
+    INSERT INTO reviews_reviewrevision (review_id, verdict, confidence, rationale, first_wrong_step, created_at)
+    SELECT id, %(verdict)s, %(confidence)s, %(rationale)s, %(first_wrong_step)s, %(now)s FROM review
+), released AS (
+    DELETE FROM reviews_reviewclaim c USING review r WHERE c.answer_id = r.answer_id AND c.expert_id = %(expert)s
+), audit AS (
+    INSERT INTO reviews_auditentry (actor_id, action, answer_id, before, after, reason, created_at)
+    SELECT %(expert)s, 'review_saved', answer_id, '', %(verdict)s, '', %(now)s FROM review
+)
+SELECT id FROM review
+"""
+
+
+def _review_upsert_one_statement(expert: User, answer_id: int, fields: dict) -> int | None:
+    params = {**fields, "answer": answer_id, "expert": expert.pk, "organisation": expert.organisation,
+              "now": timezone.now()}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(REVIEW_UPSERT_SQL, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@transaction.atomic
+def _review_upsert_checked(expert: User, answer_id: int, fields: dict) -> int:
     in_domain = ExpertDomain.objects.filter(user=expert, site_id=OuterRef("question__site_id"))
     answer = (
         Answer.objects.select_for_update(of=("self",)).select_related("question", "model_entry")
-        .annotate(in_domain=Exists(in_domain)).get(pk=answer.pk if answer is not None else answer_id)
+        .annotate(in_domain=Exists(in_domain)).get(pk=answer_id)
     )
     _check_may_review(expert, answer, in_domain=answer.in_domain)
-    fields = {"verdict": verdict, "confidence": confidence, "rationale": rationale,
-              "first_wrong_step": first_wrong_step}  # fmt: skip
     [review] = Review.objects.bulk_create(
         [Review(answer=answer, expert=expert, answer_owner_id=answer.model_entry.owner_id, **fields)],
         update_conflicts=True, unique_fields=["answer", "expert"], update_fields=[*fields, "updated_at"],
     )  # one INSERT … ON CONFLICT DO UPDATE: fifty identical submissions still make one row
     ReviewRevision.objects.create(review_id=review.pk, **fields)
     ReviewClaim.objects.filter(answer=answer, expert=expert).delete()
-    _audit(expert, "review_saved", answer=answer, after=verdict)
-    from workers.tasks.reviews import assess_answer
-
-    transaction.on_commit(lambda: assess_answer.delay(answer.pk))
-    return review
+    _audit(expert, "review_saved", answer=answer, after=fields["verdict"])
+    return review.pk
 
 
 @transaction.atomic

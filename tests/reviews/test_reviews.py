@@ -149,6 +149,22 @@ def test_dawid_skene_takes_over_when_there_are_enough_reviews():
     assert few.method == "confidence-vote"
 
 
+def test_a_review_submission_takes_at_most_five_statements(make_expert, make_answer, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    expert, answer = make_expert("erin"), make_answer()
+    after_commit = []
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: after_commit.append(func))
+    with CaptureQueriesContext(connection) as captured:
+        review(expert, answer)
+    assert len(after_commit) == 1  # the re-assessment, queued for after the commit
+    control = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 5)
+    assert Review.objects.get().revisions.count() == 1
+    assert AuditEntry.objects.filter(action="review_saved", answer=answer, actor=expert).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_submissions_of_the_same_review_make_one_row(make_expert, make_answer):
     expert = make_expert("erin")
