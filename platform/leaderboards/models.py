@@ -122,6 +122,24 @@ class VerdictTally(models.Model):
         return f"{self.results} × {self.decision} by {self.config_hash[:10]}"
 
 
+class JudgementTally(models.Model):
+    """Verdicts on the answers experts resolved, counted by score: what the validator
+    leaderboard's calibration, AUROC and threshold chooser need, without reading every verdict."""
+
+    validator = models.ForeignKey("evaluation.ValidatorConfig", on_delete=models.CASCADE, related_name="+")
+    config_hash = models.CharField(max_length=64)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=100)
+    diamond = models.BooleanField()
+    verified_correct = models.BooleanField()
+    decision = models.CharField(max_length=10)
+    score = models.FloatField()
+    answers = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.answers} × {self.decision} at {self.score:.3f} by {self.config_hash[:10]}"
+
+
 class WeeklyVerdictTally(models.Model):
     """Verdicts by validator config, question facets and the week the answer was submitted."""
 

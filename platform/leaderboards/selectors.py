@@ -8,11 +8,17 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from evaluation.models import ValidationResult, ValidatorConfig
+from evaluation.models import ValidatorConfig
 from leaderboards import calibration
-from leaderboards.models import AnswerTally, TallyRefresh, VerdictTally, WeeklyVerdictTally
+from leaderboards.models import (
+    AnswerTally,
+    JudgementTally,
+    TallyRefresh,
+    VerdictTally,
+    WeeklyVerdictTally,
+)
 from leaderboards.stats import Proportion, tied_ranks, wilson
-from submissions.models import Answer, ModelEntry, ReviewState, ValidationState
+from submissions.models import ModelEntry, ReviewState, ValidationState
 
 RESOLVED = (ReviewState.VERIFIED_CORRECT, ReviewState.VERIFIED_INCORRECT)
 
@@ -32,17 +38,6 @@ class ModelRow:
     @property
     def provisional(self) -> bool:
         return self.resolved < settings.QUORUM_LEADERBOARD_MIN_REVIEWED
-
-
-def _answers(filters: dict):
-    answers = Answer.objects.all()
-    if filters.get("site"):
-        answers = answers.filter(question__site__slug=filters["site"])
-    if filters.get("category"):
-        answers = answers.filter(question__category=filters["category"])
-    if filters.get("diamond"):
-        answers = answers.filter(question__diamond=True)
-    return answers
 
 
 def _tallies(model, filters: dict):
@@ -144,33 +139,30 @@ class Judgements:
     sites: np.ndarray
 
     @classmethod
-    def from_rows(cls, rows: list[tuple]) -> "Judgements":
-        truth = np.array([r[0] == ReviewState.VERIFIED_CORRECT for r in rows], dtype=int)
-        decisions = np.array([r[1] for r in rows], dtype=object)
-        return cls(truth=truth, accepted=decisions == "accept", abstained=decisions == "abstain",
-                   scores=np.array([r[2] for r in rows], dtype=float),
-                   sites=np.array([r[3] for r in rows], dtype=object))  # fmt: skip
+    def from_tallies(cls, rows: list[tuple]) -> "Judgements":
+        """From (verified correct, decision, score, site, answers) rows: one entry per answer."""
+        counts = np.array([r[4] for r in rows], dtype=int)
+        column = lambda i, dtype: np.repeat(np.array([r[i] for r in rows], dtype=dtype), counts)  # noqa: E731
+        decisions = column(1, object)
+        return cls(truth=column(0, int), accepted=decisions == "accept", abstained=decisions == "abstain",
+                   scores=column(2, float), sites=column(3, object))  # fmt: skip
 
     def subset(self, mask: np.ndarray) -> "Judgements":
         return Judgements(self.truth[mask], self.accepted[mask], self.abstained[mask],
                           self.scores[mask], self.sites[mask])  # fmt: skip
 
 
-def _judgements(answers, validator_id: int | None = None, config_hash: str | None = None):
-    """Resolved answers' judgements grouped by (validator id, config hash)."""
-    results = ValidationResult.objects.filter(
-        answer__in=answers.filter(review_state__in=RESOLVED)
-    )
+def _judgements(filters: dict, validator_id: int | None = None, config_hash: str | None = None):
+    """Resolved answers' judgements (from the tallies) grouped by (validator id, config hash)."""
+    tallies = _tallies(JudgementTally, filters)
     if validator_id is not None:
-        results = results.filter(validation__validator_id=validator_id, config_hash=config_hash)
-    rows = results.values_list(
-        "validation__validator_id", "config_hash", "answer__review_state", "decision", "score",
-        "answer__question__site__slug",
-    )  # fmt: skip
+        tallies = tallies.filter(validator_id=validator_id, config_hash=config_hash)
+    rows = tallies.values_list("validator_id", "config_hash", "verified_correct", "decision", "score", "site__slug",
+                               "answers")  # fmt: skip
     grouped: dict[tuple[int, str], list[tuple]] = {}
-    for validator, digest, *rest in rows.iterator(chunk_size=10_000):
+    for validator, digest, *rest in rows:
         grouped.setdefault((validator, digest), []).append(tuple(rest))
-    return {key: Judgements.from_rows(value) for key, value in grouped.items()}
+    return {key: Judgements.from_tallies(value) for key, value in grouped.items()}
 
 
 def _costs(filters: dict) -> dict[tuple[int, str], dict]:
@@ -182,7 +174,7 @@ def _costs(filters: dict) -> dict[tuple[int, str], dict]:
 
 
 def _validator_row(validator, digest, cost: dict, seen: Judgements | None) -> ValidatorRow:
-    seen = seen or Judgements.from_rows([])
+    seen = seen or Judgements.from_tallies([])
     counts = calibration.confusion(seen.truth, seen.accepted)
     return ValidatorRow(
         validator=validator, config_hash=digest, judged=cost["judged"],
@@ -200,7 +192,7 @@ def _validator_row(validator, digest, cost: dict, seen: Judgements | None) -> Va
 
 def validator_leaderboard(filters: dict) -> list[ValidatorRow]:
     costs = _costs(filters)
-    judged = _judgements(_answers(filters))
+    judged = _judgements(filters)
     validators = ValidatorConfig.objects.in_bulk({key[0] for key in costs})
     rows = [_validator_row(validators[key[0]], key[1], cost, judged.get(key))
             for key, cost in costs.items()]  # fmt: skip
@@ -229,8 +221,8 @@ def validator_detail(validator: ValidatorConfig, config_hash: str, filters: dict
     cost = _costs(filters).get((validator.pk, config_hash))
     if cost is None:
         return None
-    seen = _judgements(_answers(filters), validator.pk, config_hash).get((validator.pk, config_hash))
-    seen = seen or Judgements.from_rows([])
+    seen = _judgements(filters, validator.pk, config_hash).get((validator.pk, config_hash))
+    seen = seen or Judgements.from_tallies([])
     row = _validator_row(validator, config_hash, cost, seen)
     scored = row.scored
     steps = sorted({*THRESHOLD_STEPS, *([threshold] if threshold is not None else [])})

@@ -29,11 +29,12 @@ from leaderboards.models import (
     ExportScope,
     ExportStatus,
     ExportTable,
+    JudgementTally,
     TallyRefresh,
     VerdictTally,
     WeeklyVerdictTally,
 )
-from submissions.models import Answer
+from submissions.models import Answer, ReviewState
 from submissions.services import Conflict
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def leaderboard_tallies_refresh() -> TallyRefresh:
     are small (model entries × sites × categories × states). Readers see the old tallies until
     the rebuild commits. Runs on beat every QUORUM_LEADERBOARD_REFRESH_S seconds."""
     started = time.perf_counter()
-    for model in (AnswerTally, VerdictTally, WeeklyVerdictTally):
+    for model in (AnswerTally, VerdictTally, JudgementTally, WeeklyVerdictTally):
         model.objects.all().delete()
     AnswerTally.objects.bulk_create(
         AnswerTally(**row) for row in Answer.objects.values(
@@ -66,6 +67,15 @@ def leaderboard_tallies_refresh() -> TallyRefresh:
             **{k: F(v) for k, v in ANSWER_FACETS.items()},
         ).annotate(results=Count("id"), calls=Sum("calls"),
                    tokens=Sum(F("prompt_tokens") + F("completion_tokens"))).order_by()
+    )  # fmt: skip
+    JudgementTally.objects.bulk_create(
+        JudgementTally(**row) for row in ValidationResult.objects.filter(
+            answer__review_state__in=(ReviewState.VERIFIED_CORRECT, ReviewState.VERIFIED_INCORRECT)
+        ).values(
+            "config_hash", "decision", "score", validator_id=F("validation__validator_id"),
+            verified_correct=Q(answer__review_state=ReviewState.VERIFIED_CORRECT),
+            **{k: F(v) for k, v in ANSWER_FACETS.items()},
+        ).annotate(answers=Count("id")).order_by()
     )  # fmt: skip
     WeeklyVerdictTally.objects.bulk_create(
         WeeklyVerdictTally(**row) for row in ValidationResult.objects.values(

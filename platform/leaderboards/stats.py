@@ -1,8 +1,10 @@
-"""Intervals and ranks for leaderboards (scipy for the Wilson interval)."""
+"""Intervals and ranks for leaderboards."""
 
+import math
 from dataclasses import dataclass
+from functools import cache
 
-from scipy.stats import binomtest
+from scipy.stats import norm
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,20 @@ class Proportion:
 
 
 def wilson(successes: int, trials: int, confidence: float = 0.95) -> Proportion:
+    """The Wilson score interval (the same numbers as scipy's binomtest(...).proportion_ci with
+    method="wilson", which also runs a test and is a hundred times slower)."""
     if trials == 0:
         return Proportion(0, 0, 0.0, 1.0)
-    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
-    return Proportion(successes, trials, float(interval.low), float(interval.high))
+    z = _z(confidence)
+    share, z2 = successes / trials, z * z
+    centre = (share + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = z / (1 + z2 / trials) * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials))
+    return Proportion(successes, trials, max(0.0, centre - half), min(1.0, centre + half))
+
+
+@cache
+def _z(confidence: float) -> float:
+    return float(norm.ppf(0.5 + confidence / 2))
 
 
 def tied_ranks(intervals: list[Proportion]) -> list[int]:

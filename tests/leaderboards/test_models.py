@@ -16,6 +16,15 @@ def test_wilson_interval_matches_the_hand_computed_case():
     assert wilson(0, 0) == Proportion(0, 0, 0.0, 1.0)
 
 
+@pytest.mark.parametrize(("successes", "trials"), [(0, 1), (1, 1), (0, 7), (3, 7), (7, 7), (480, 1000), (1, 40000)])
+def test_wilson_agrees_with_scipy(successes, trials):
+    from scipy.stats import binomtest
+
+    reference = binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="wilson")
+    interval = wilson(successes, trials)
+    assert interval.low == pytest.approx(reference.low, abs=1e-9) and interval.high == pytest.approx(reference.high, abs=1e-9)
+
+
 def test_overlapping_intervals_share_a_rank():
     strong, close, weak = Proportion(9, 10, 0.6, 0.98), Proportion(7, 10, 0.4, 0.89), Proportion(0, 10, 0.0, 0.28)
     assert tied_ranks([strong, close, weak]) == [1, 1, 3]
@@ -79,3 +88,20 @@ def test_the_public_leaderboard_api(client):
     assert rows[0]["verified_correct"]["successes"] == 2 and 0 < rows[0]["verified_correct"]["low"] < 1
     bad = client.get("/api/v1/leaderboards/models/", {"site": "nowhere"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "site"
+
+
+def test_beat_rebuilds_the_tallies_and_pages_say_when(client):
+    import workers.tasks  # noqa: F401 - what the worker's autodiscovery imports
+    from workers.celery_app import app
+    from workers.queues import TASK_ROUTES
+    from workers.schedule import beat_schedule
+
+    assert beat_schedule(sweep_every_s=30, leaderboard_every_s=45)["refresh-leaderboards"] == {
+        "task": "quorum.leaderboards.refresh", "schedule": 45}  # fmt: skip
+    assert TASK_ROUTES["quorum.leaderboards.refresh"] == {"queue": "default"}
+    assert "not been computed yet" in client.get("/leaderboards/models/").content.decode()
+    answers_for(ModelEntryFactory(name="late"), SiteFactory(slug="math"), ["verified_correct"])
+    app.tasks["quorum.leaderboards.refresh"].apply().get()
+    page = client.get("/leaderboards/models/").content.decode()
+    assert "Counts as of" in page and "late" in page
+    assert "Counts as of" in client.get("/leaderboards/validators/").content.decode()
