@@ -5,16 +5,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from evaluation.models import Validation, ValidationResult
 from evaluation.services import validator_config_save
 from leaderboards import calibration
 from leaderboards.selectors import validator_leaderboard
-from leaderboards.services import leaderboard_tallies_refresh
-from submissions.models import Answer
-from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory
+from tests.leaderboards.data import TRUTH, judged_validators, scripted_config
 
-# tp 3, fp 1, fn 3, tn 3
-TRUTH = np.array([1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
+# with TRUTH: tp 3, fp 1, fn 3, tn 3
 ACCEPTED = np.array([1, 1, 1, 0, 0, 0, 1, 0, 0, 0])
 
 
@@ -68,38 +64,7 @@ def test_threshold_rows_trade_recall_for_precision():
 
 @pytest.fixture
 def judged(db):
-    """Two sites; a 'careful' scored validator and a 'lenient' one that accepts everything."""
-    math, bio = SiteFactory(slug="math"), SiteFactory(slug="bio")
-    entry = ModelEntryFactory(name="m")
-    careful = validator_config_save(name="careful", config=_config("[[Y]]"), actor=None)
-    lenient = validator_config_save(name="lenient", config=_config("[[N]]"), actor=None)
-    scores = [0.9, 0.8, 0.7, 0.3, 0.2, 0.1, 0.75, 0.4, 0.1, 0.05]
-    for n, (truth, score) in enumerate(zip(TRUTH, scores, strict=True)):
-        site = math if n % 2 == 0 else bio
-        answer = _answer(entry, site, n, "verified_correct" if truth else "verified_incorrect")
-        _result(answer, careful, "accept" if n in (0, 1, 2, 6) else "reject", score, calls=3)
-        _result(answer, lenient, "accept", 1.0, calls=1)
-    unreviewed = _answer(entry, math, 99, "unreviewed")
-    _result(unreviewed, careful, "abstain", 0.5, calls=3)
-    leaderboard_tallies_refresh()
-    return careful, lenient
-
-
-def _config(default):
-    return {"judges": {"default": {"kind": "scripted", "model": "s", "default": default}}, "pipeline": "vanilla"}
-
-
-def _answer(entry, site, n, review_state):
-    question = QuestionFactory(site=site, external_id=f"q{n}")
-    return Answer.objects.create(question=question, model_entry=entry, text="a", content_hash=str(n),
-                                 review_state=review_state)  # fmt: skip
-
-
-def _result(answer, validator, decision, score, calls):
-    validation = Validation.objects.create(answer=answer, validator=validator, config_hash=validator.config_hash)
-    ValidationResult.objects.create(validation=validation, answer=answer, config_hash=validator.config_hash,
-                                    decision=decision, score=score, calls=calls, prompt_tokens=100 * calls,
-                                    completion_tokens=10 * calls, library_version="t", verdict={})  # fmt: skip
+    return judged_validators()
 
 
 def test_the_leaderboard_measures_each_config_against_experts(judged):
@@ -120,7 +85,7 @@ def test_the_leaderboard_measures_each_config_against_experts(judged):
 
 def test_an_edited_config_keeps_its_earlier_rows(judged):
     careful, _ = judged
-    validator_config_save(name="careful", config=_config("[[N]]"), actor=None, instance=careful)
+    validator_config_save(name="careful", config=scripted_config("[[N]]"), actor=None, instance=careful)
     careful.refresh_from_db()
     [row] = [r for r in validator_leaderboard({}) if r.validator == careful]
     assert not row.current
