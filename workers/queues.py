@@ -17,6 +17,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.validation.record": {"queue": DEFAULT},
     "quorum.validation.sweep": {"queue": DEFAULT},
     "quorum.reviews.assess": {"queue": DEFAULT},
+    "quorum.reviews.sweep": {"queue": DEFAULT},
     "quorum.exports.run": {"queue": DEFAULT},
     "quorum.leaderboards.refresh": {"queue": DEFAULT},
     "quorum.exports.cleanup": {"queue": DEFAULT},

@@ -1,10 +1,11 @@
 """Every write of the review flow: expert status, claims, reviews, aggregation, adjudication."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -29,6 +30,8 @@ from reviews.models import (
 )
 from submissions.models import Answer, ReviewState
 from webhooks.services import webhook_answer_reviewed
+
+logger = logging.getLogger(__name__)
 
 MAX_RATIONALE = 20_000
 
@@ -149,10 +152,35 @@ def review_submit(
     review_id = _review_upsert_one_statement(expert, answer_id, fields) if connection.vendor == "postgresql" else None
     if review_id is None:
         review_id = _review_upsert_checked(expert, answer_id, fields)
+    transaction.on_commit(lambda: _assess_later(answer_id))
+    return review_id
+
+
+def _assess_later(answer_id: int) -> None:
+    """Queue the re-assessment; with the broker down the review still stands and the sweeper
+    (`answers_assess_sweep`) assesses the answer once it can."""
     from workers.tasks.reviews import assess_answer
 
-    transaction.on_commit(lambda: assess_answer.delay(answer_id))
-    return review_id
+    try:
+        assess_answer.apply_async((answer_id,), retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweeper catches up
+        logger.warning("could not queue the re-assessment of answer %s; the sweeper will", answer_id, exc_info=True)
+
+
+SWEEP_WINDOW = timedelta(days=7)
+SWEEP_BATCH = 500
+
+
+def answers_assess_sweep() -> int:
+    """Assess answers whose newest review is newer than their assessment (a re-assessment lost
+    with the broker, or a worker that died): reviews of the last week, at most 500 a run."""
+    recent = Answer.objects.filter(reviews__updated_at__gte=timezone.now() - SWEEP_WINDOW).annotate(
+        newest=Max("reviews__updated_at")
+    ).filter(Q(assessment__isnull=True) | Q(assessment__updated_at__lt=F("newest")))  # fmt: skip
+    stale = list(recent.values_list("pk", flat=True)[:SWEEP_BATCH])
+    for answer in Answer.objects.filter(pk__in=stale):
+        answer_assess(answer=answer)
+    return len(stale)
 
 
 REVIEW_FIELDS = ("verdict", "confidence", "rationale", "first_wrong_step")

@@ -217,3 +217,29 @@ def test_submitting_a_review_takes_at_most_five_queries(make_expert, make_answer
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
         assert len(statements) <= 5, statements
     assert len(later) == 2  # the re-assessment, queued after each commit
+
+
+def test_a_review_saved_while_the_broker_is_down_is_assessed_by_the_sweeper(client, make_expert, make_answer,
+                                                                          monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    from workers.tasks.reviews import assess_answer, sweep_assessments
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    answer = make_answer()
+    first, second = make_expert("first"), make_expert("second")
+    monkeypatch.setattr(assess_answer, "apply_async", broker_down)
+    for expert in (first, second):
+        client.force_login(expert)
+        response = client.post(f"/reviews/answers/{answer.pk}/", {"verdict": "correct", "confidence": "5",
+                                                                  "rationale": "Checked every step."})  # fmt: skip
+        assert response.status_code == 302  # the review stands; only the re-assessment waits
+    answer.refresh_from_db()
+    assert Review.objects.filter(answer=answer).count() == 2 and answer.review_state == "unreviewed"
+    assert "the sweeper will" in caplog.text
+    assert sweep_assessments.apply().get() == 1
+    answer.refresh_from_db()
+    assert answer.review_state == "verified_correct" and answer.question.state == QuestionState.SOLVED
+    assert sweep_assessments.apply().get() == 0  # nothing stale any more

@@ -12,3 +12,10 @@ def assess_answer(answer_id: int) -> str:
     if answer is None:
         return "gone"
     return answer_assess(answer=answer).method
+
+
+@shared_task(name="quorum.reviews.sweep", acks_late=True, time_limit=600, expires=120)
+def sweep_assessments() -> int:
+    from reviews.services import answers_assess_sweep
+
+    return answers_assess_sweep()
