@@ -74,7 +74,7 @@ def time_raw(entry, source) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_bench"))  # fmt: skip
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_bulkbench"))  # fmt: skip
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     setup_django(args.database_url)

@@ -39,6 +39,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import benchenv
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "pipebench"
 JUDGE_DELAY_S = 0.2
@@ -94,20 +96,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def say(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    name = params["dbname"]
-    if name in ("quorum", "test_quorum"):
-        raise SystemExit(f"refusing to use database {name!r}: give the benchmark its own")
-    with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup_django(database_url: str, broker_url: str) -> None:
@@ -536,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     loads = [load_line("at start")]
     say(f"database {args.database_url}: create, migrate")
-    ensure_database(args.database_url)
+    benchenv.ensure_database(args.database_url)
     setup_django(args.database_url, args.broker_url)
     cleanup()
     refuse_foreign_work()

@@ -108,7 +108,7 @@ def service_queries(expert, answer_id: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_bench"))  # fmt: skip
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_reviewbench"))  # fmt: skip
     parser.add_argument("--reviews", type=int, default=1000)
     args = parser.parse_args()
     setup_django(args.database_url)

@@ -12,9 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+import benchenv
+from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/quorum_bench"
@@ -52,14 +51,6 @@ def production_environment(database_url: str, static_root: Path) -> dict[str, st
         "STATIC_ROOT": str(static_root),
         "LOG_LEVEL": "WARNING",
     }
-
-
-def ensure_database(url: str) -> None:
-    params = conninfo_to_dict(url)
-    name = params["dbname"]
-    with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as db:
-        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def manage(*args: str) -> None:
@@ -111,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="quorum-bench-") as workdir:
         os.environ.update(production_environment(args.database_url, Path(workdir, "static")))
         say(f"database {conninfo_to_dict(args.database_url)['dbname']}: create, migrate")
-        ensure_database(args.database_url)
+        benchenv.ensure_database(args.database_url)
         manage("migrate", "--no-input")
         manage("collectstatic", "--no-input")
         setup_django()
