@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 480, 300
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 44
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 26, 44
+MAX_POINTS = 300  # a curve is drawn through at most this many points
 
 
 @dataclass
@@ -63,6 +64,14 @@ def line_chart(*, slug: str, title: str, description: str, x_label: str, y_label
     )  # fmt: skip
 
 
+def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
+    """Every k-th point and the last: the page stays small whatever the number of answers."""
+    if len(points) <= limit:
+        return points
+    step = -(-len(points) // limit)
+    return points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+
+
 def _steps(bounds: tuple[float, float], count: int = 5) -> list[tuple[float, str]]:
     low, high = bounds
     return [(low + (high - low) * i / count, f"{low + (high - low) * i / count:.1f}")
@@ -82,7 +91,7 @@ def reliability_chart(bins) -> Chart:
 
 
 def precision_recall_chart(curve: list[tuple[float, float]], chosen: dict | None) -> Chart:
-    series = [Series("precision–recall curve", sorted(curve))]
+    series = [Series("precision–recall curve", thin(sorted(curve)))]
     if chosen and chosen["precision"].estimate is not None and chosen["recall"].estimate is not None:
         point = (chosen["recall"].estimate, chosen["precision"].estimate)
         series.append(Series(f"threshold {chosen['threshold']:.2f}", [point], style="dots"))
@@ -97,8 +106,8 @@ def precision_recall_chart(curve: list[tuple[float, float]], chosen: dict | None
 
 def weekly_pass_rate_chart(weekly: list[dict]) -> Chart:
     points = [(i, w["rate"].estimate or 0.0) for i, w in enumerate(weekly)]
-    every = max(1, len(weekly) // 6)
-    ticks = [(i, w["week"].strftime("%d %b %Y")) for i, w in enumerate(weekly) if i % every == 0]
+    every = max(1, -(-len(weekly) // 5))
+    ticks = [(i, w["week"].strftime("%b %Y")) for i, w in enumerate(weekly) if i % every == 0]
     return line_chart(
         slug="pass-rate", title="Pass rate by week",
         description="The share of answers this validator accepted, by the week the answers were "

@@ -122,3 +122,14 @@ def test_the_public_validator_leaderboard_api(client, judged):
     assert top["precision"]["estimate"] == 0.75 and top["f05"]["low"] < top["f05"]["value"] < top["f05"]["high"]
     assert top["auroc"]["value"] is not None and top["ece"] is not None and top["provisional"] is False
     assert client.get("/api/v1/leaderboards/validators/", {"site": "nowhere"}).status_code == 400
+
+
+def test_long_curves_are_thinned_for_the_page_but_keep_their_ends():
+    from leaderboards.charts import MAX_POINTS, precision_recall_chart, thin
+
+    curve = [(i / 40_000, 1 - i / 80_000) for i in range(40_001)]
+    points = thin(curve)
+    assert len(points) <= MAX_POINTS + 1 and points[0] == curve[0] and points[-1] == curve[-1]
+    chart = precision_recall_chart(curve, None)
+    assert chart.series[0].path.count(",") == len(points)
+    assert thin(curve[:10]) == curve[:10]
