@@ -1,9 +1,16 @@
 from rest_framework import serializers
 
+from common.nul import contains_nul
 from submissions.generation import KEY_ENV_PREFIX
 from submissions.models import Answer, ModelEntry
 
 MAX_PARAMS_BYTES = 20_000
+
+
+def reject_nul(value):
+    if contains_nul(value):
+        raise serializers.ValidationError("Text may not contain the NUL character (U+0000).")
+    return value
 
 
 class ModelEntrySerializer(serializers.ModelSerializer):
@@ -32,7 +39,7 @@ class ModelEntrySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Must be a JSON object.")
         if len(str(value)) > MAX_PARAMS_BYTES:
             raise serializers.ValidationError(f"At most {MAX_PARAMS_BYTES:,} characters.")
-        return value
+        return reject_nul(value)
 
     def validate_endpoint_key_env(self, value):
         if value and not (value.startswith(KEY_ENV_PREFIX) and value.replace("_", "").isalnum()):
@@ -50,7 +57,8 @@ class AnswerItemSerializer(serializers.Serializer):
     answer = serializers.CharField(
         help_text="The answer. Text before a closing </think> is kept as the reasoning trace."
     )
-    metadata = serializers.DictField(required=False, help_text="Anything you want kept with it.")
+    metadata = serializers.DictField(required=False, help_text="Anything you want kept with it.",
+                                     validators=[reject_nul])  # fmt: skip
     model_name = serializers.CharField(required=False, help_text="Ignored (the entry decides).")
 
 

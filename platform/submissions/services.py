@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import Question
 from common.errors import DomainError
+from common.nul import contains_nul
 from evaluation.services import validations_for_new_answers
 from submissions.generation import (
     Endpoint,
@@ -161,6 +162,8 @@ def _item_errors(index: int, raw: Any) -> list[ItemError]:
         errors.append(ItemError(index, "answer", "this line records a failed generation (error); leave it out"))
     elif not isinstance(answer, str) or not split_reasoning(answer)[1]:
         errors.append(ItemError(index, "answer", "required: a non-empty string (after any </think> trace)"))
+    elif contains_nul(answer):
+        errors.append(ItemError(index, "answer", "may not contain the NUL character (U+0000)"))
     elif len(answer) > settings.QUORUM_MAX_ANSWER_CHARS:
         errors.append(ItemError(
             index, "answer", f"{len(answer):,} characters; the limit is {settings.QUORUM_MAX_ANSWER_CHARS:,}"
@@ -168,6 +171,8 @@ def _item_errors(index: int, raw: Any) -> list[ItemError]:
     metadata = raw.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         errors.append(ItemError(index, "metadata", "must be a JSON object"))
+    elif contains_nul(metadata):
+        errors.append(ItemError(index, "metadata", "may not contain the NUL character (U+0000)"))
     return errors
 
 

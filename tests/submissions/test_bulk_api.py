@@ -61,13 +61,15 @@ def test_every_invalid_item_is_reported_and_nothing_is_written(api, entry, quest
         "not an object",
         {"question_id": "uq3", "answer": "x", "metadata": [1]},
         {"question_id": "uq0", "answer": "repeated"},
+        {"question_id": "uq4", "answer": "y", "metadata": {"note": "nul\u0000"}},
+        {"question_id": "uq4", "answer": "a NUL \u0000 in the text"},
     ]
     response = submit(api, entry, answers)
     assert response.status_code == 400
     errors = {(e["index"], e["field"]) for e in response.json()["errors"]}
     assert errors == {
         (1, "question_id"), (2, "question_id"), (3, "answer"), (4, "answer"), (5, ""),
-        (6, "metadata"), (7, "question_id"),
+        (6, "metadata"), (7, "question_id"), (8, "metadata"), (9, "answer"),
     }  # fmt: skip
     assert "8 items" not in response.json()["detail"]
     assert not Answer.objects.exists()

@@ -39,6 +39,14 @@ def test_keys_are_never_stored_only_their_variable_name(api):
     assert response.json()["errors"][0]["field"] == "endpoint_key_env"
 
 
+def test_a_nul_character_in_generation_params_is_a_clear_400(api):
+    params = {"temperature": 0.2, "stop": ["ok", "bad\u0000"], "nested": {"k\u0000": 1}}
+    response = api.post(ENTRIES, {"name": "m", "generation_params": params}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "generation_params"
+    assert "NUL" in response.json()["errors"][0]["reason"]
+
+
 def test_other_builders_entries_are_404(api, other_api, entry):
     assert other_api.get(f"{ENTRIES}{entry.pk}/").status_code == 404
     assert other_api.patch(f"{ENTRIES}{entry.pk}/", {"notes": "x"}, format="json").status_code == 404
