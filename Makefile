@@ -43,6 +43,8 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(VENV)/bin/bandit --quiet --recursive platform validators workers --severity-level medium
+	$(PY) .ci/pip_audit.py
 
 ## test: set up and run every test (SQLite and the file-system broker unless DATABASE_URL / CELERY_BROKER_URL are set)
 test: setup-dev browser lint

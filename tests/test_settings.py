@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,17 @@ def test_bad_values_stop_start_up_naming_the_variable(tmp_path, name, value):
     result = load(tmp_path, **{"SECRET_KEY": GOOD_KEY, "DEBUG": "true", name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_deploy_checks_find_nothing_in_production(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "QUORUM_PRODUCTION", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="quorum.example.org", QUORUM_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="config.settings", PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}",
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout

@@ -1,10 +1,19 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from catalog import api as catalog_api
 from leaderboards import api as leaderboards_api
 from leaderboards import export_api
 from submissions import api as submissions_api
+
+# The API docs pages keep their vendors' inline styles and data: images (scripts load from files).
+docs_css = csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"], "worker-src": ["blob:"]})
 
 app_name = "api"
 urlpatterns = [
@@ -18,8 +27,8 @@ urlpatterns = [
     path("leaderboards/models/", leaderboards_api.ModelLeaderboardApi.as_view(), name="leaderboard-models"),
     path("leaderboards/validators/", leaderboards_api.ValidatorLeaderboardApi.as_view(), name="leaderboard-validators"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", docs_css(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", docs_css(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     path("exports/", export_api.ExportListApi.as_view(), name="export-list"),
     path("exports/<int:pk>/", export_api.ExportDetailApi.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", export_api.ExportDownloadApi.as_view(), name="export-download"),

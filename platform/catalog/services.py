@@ -274,7 +274,7 @@ def _copy_to_staging(cursor, columns: list[str], rows: list[dict]) -> None:
     }
     # The question table's column types, none of its constraints: the upsert checks those.
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {STAGING_TABLE} AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
+        f"CREATE TEMPORARY TABLE {STAGING_TABLE} AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 — quoted model names, no input  # nosec B608
     )
     # COPY's errors are psycopg's own: make them Django's, as execute() does.
     with (
@@ -295,7 +295,7 @@ def _upsert_from_staging_sql(columns: list[str]) -> str:
     )
     # xmax is 0 only on a row version this statement inserted.
     return (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "  # noqa: S608
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "  # noqa: S608 — quoted model names, no input  # nosec B608
         f'ON CONFLICT ("source", "external_id") DO UPDATE SET {updates} '
         f'WHERE {table}."content_hash" IS DISTINCT FROM EXCLUDED."content_hash" '
         'RETURNING "id", ("xmax" = 0) AS "created"'

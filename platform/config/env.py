@@ -1,8 +1,10 @@
 """Strict parsing of the environment: a bad value stops start-up with a clear message."""
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from environs import Env
+from marshmallow import ValidationError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -18,3 +20,12 @@ def sqlite_url(path: Path) -> str:
 
 def default_broker_url() -> str:
     return "filesystem://localhost//"
+
+
+@env.parser_for("networks")
+def networks(value: str) -> list[IPv4Network | IPv6Network]:
+    """A comma-separated list of addresses or CIDR blocks."""
+    try:
+        return [ip_network(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc

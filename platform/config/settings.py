@@ -3,7 +3,9 @@
 With nothing set, Quorum runs on SQLite and Celery's file-system broker in ./var.
 """
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from environs import validate
 
 from config.env import BASE_DIR, DEV_SECRET_KEY, default_broker_url, env, sqlite_url
 
@@ -46,10 +48,16 @@ INSTALLED_APPS = [
     "leaderboards",
     "webhooks",
     "api",
+    "ops",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.OpsEndpointsMiddleware",
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "api.middleware.ApiRequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,19 +234,59 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Content-Security-Policy (django-csp 4): scripts, styles and fonts only from our own static
+# files; htmx runs with allowEval false and KaTeX sets styles through the DOM, not markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind a TLS-terminating proxy that sets this header (and strips it from clients):
+    # the header's name, e.g. X-Forwarded-Proto; empty when nothing sits in front.
+    PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+    if PROXY_SSL_HEADER:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# /metrics: a bearer token, or scrapers' addresses (CIDR); neither set: nobody may read it.
+QUORUM_METRICS_TOKEN = env.str("QUORUM_METRICS_TOKEN", "")
+QUORUM_METRICS_ALLOWED_IPS = env.networks("QUORUM_METRICS_ALLOWED_IPS", "")
+
+# Logs: one JSON object per line in production (text when developing), each with its request id.
+LOG_FORMAT = env.str("LOG_FORMAT", "text" if DEBUG else "json", validate=validate.OneOf(["json", "text"]))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+# Celery workers log through the same configuration instead of replacing the root logger.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

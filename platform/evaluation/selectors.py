@@ -1,9 +1,11 @@
 """Reads for the validation pages: queue health and replay progress."""
 
+from datetime import timedelta
+
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from evaluation.models import Replay, Validation, ValidationState, ValidatorConfig
+from evaluation.models import Replay, Validation, ValidationResult, ValidationState, ValidatorConfig
 
 
 def queue_health() -> dict:
@@ -36,3 +38,10 @@ def replays_with_progress(limit: int = 20):
             completion_tokens=Sum("validations__result__completion_tokens"),
         )[:limit]
     )
+
+
+def recent_validation_latencies(*, within_s: float, limit: int = 2000) -> list[float]:
+    """Latencies of the newest results (by primary key, so no scan) recorded in the window."""
+    since = timezone.now() - timedelta(seconds=within_s)
+    newest = ValidationResult.objects.order_by("-pk").values_list("latency_s", "created_at")[:limit]
+    return [latency for latency, created_at in newest if created_at >= since]

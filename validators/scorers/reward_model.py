@@ -41,8 +41,10 @@ class RewardModelScorer:
             "auto": torch.bfloat16 if device == "cuda" else torch.float32,
             "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
         }[dtype]  # fmt: skip
-        self.tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(model)
-        self.model = module or transformers.AutoModelForSequenceClassification.from_pretrained(
+        # The curator names the model in a validator config: a local folder (what GPU boxes use, offline)
+        # or a hub id; the config hash identifies the run, so pin by naming a local snapshot.
+        self.tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(model)  # nosec B615
+        self.model = module or transformers.AutoModelForSequenceClassification.from_pretrained(  # nosec B615
             model, torch_dtype=torch_dtype
         )
         self.model.to(device)
