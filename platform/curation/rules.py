@@ -128,7 +128,7 @@ def min_views(facts: Facts, value, now: datetime) -> str | None:
 def max_views_per_vote(facts: Facts, value, now: datetime) -> str | None:
     """Many views, few votes: widely seen and not found interesting (UQ: views/score ≤ 5000)."""
     if facts.views is None:
-        return "views unknown"
+        return None  # min_views reports unknown views
     if facts.score <= 0:
         return "no positive score to divide views by"
     ratio = facts.views / facts.score
