@@ -1,12 +1,12 @@
 """Every endpoint × persona: the exact status each persona gets (no unexpected 2xx)."""
 
 import pytest
+from curation.services import preset_uq_default
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, user_set_role
-from curation.services import preset_uq_default
 from leaderboards.models import Export
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory

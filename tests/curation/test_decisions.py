@@ -4,11 +4,11 @@ the filter run with its report; the importer's draft mode; and the pages without
 from io import StringIO
 
 import pytest
+from curation import services
+from curation.models import Candidate, Decision, FilterRun
 from django.core.management import call_command
 
 from catalog.models import Question, QuestionState
-from curation import services
-from curation.models import Candidate, Decision, FilterRun
 from reviews.models import AuditEntry
 from tests.factories import QuestionFactory
 

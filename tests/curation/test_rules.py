@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from curation import rules
 from curation.rules import UQ_DEFAULTS, Facts, evaluate, report
 

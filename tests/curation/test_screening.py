@@ -5,15 +5,22 @@ real OpenAI-compatible client against a loopback server."""
 import json
 
 import pytest
-
-from catalog.models import QuestionState
 from curation import services
 from curation.models import Candidate, JobStatus
+
+from catalog.models import QuestionState
 from evaluation.services import validator_config_save
 from tests.factories import QuestionFactory
 from tests.support.fake_openai import FakeOpenAI
 from validators.backends import ScriptedBackend
-from validators.screening import FAIL, PASS, ScreenSettings, aggregate, parse_assessment, screen_many
+from validators.screening import (
+    FAIL,
+    PASS,
+    ScreenSettings,
+    aggregate,
+    parse_assessment,
+    screen_many,
+)
 
 UQ = ScreenSettings()
 

@@ -3,11 +3,11 @@ paging, backoff honoured, quota exhaustion (stops, resumable), the error wrapper
 periodic re-check that flags questions answered at the source."""
 
 import pytest
-
-from catalog.models import Question, QuestionState
 from curation import services
 from curation.models import HarvestJob, JobStatus, SourceFlag, SourceStatus
 from curation.stackexchange import StackExchangeError
+
+from catalog.models import Question, QuestionState
 from tests.factories import QuestionFactory
 from tests.support.fake_stackexchange import error, se_question, wrapper
 

@@ -2,11 +2,11 @@
 from the keyboard, reject one with a reason on its page; both land in the audit log."""
 
 import pytest
+from curation.models import Candidate
 from playwright.sync_api import expect
 
 from accounts.services import user_set_role
 from catalog.models import Question, QuestionState
-from curation.models import Candidate
 from tests.factories import QuestionFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
