@@ -23,4 +23,8 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.exports.cleanup": {"queue": DEFAULT},
     "quorum.webhooks.deliver": {"queue": DEFAULT},
     "quorum.webhooks.sweep": {"queue": DEFAULT},
+    # Curation: HTTP-bound (Stack Exchange API, LLM judges), with waits the API asks for.
+    "quorum.curation.harvest": {"queue": LLM_IO},
+    "quorum.curation.screen": {"queue": LLM_IO},
+    "quorum.curation.recheck": {"queue": LLM_IO},
 }

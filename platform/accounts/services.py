@@ -14,7 +14,7 @@ from accounts.models import ApiToken, Notification, Role, TokenScope, User
 from common.errors import DomainError
 
 CURATOR_GROUP = "curators"
-CURATED_APPS = ("catalog", "submissions", "evaluation", "reviews", "webhooks")
+CURATED_APPS = ("catalog", "submissions", "evaluation", "reviews", "webhooks", "curation")
 
 ROLE_FIELDS = {Role.EXPERT: "is_expert", Role.BUILDER: "is_builder", Role.CURATOR: "is_curator"}
 

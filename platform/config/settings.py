@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reviews",
     "leaderboards",
     "webhooks",
+    "curation",
     "api",
     "ops",
     "csp",
@@ -185,6 +186,17 @@ QUORUM_EXPORT_KEEP_DAYS = env.int("QUORUM_EXPORT_KEEP_DAYS", 7)
 QUORUM_EXPORT_CHUNK_ROWS = env.int("QUORUM_EXPORT_CHUNK_ROWS", 2000)
 QUORUM_DATA_LICENSE = env.str("QUORUM_DATA_LICENSE", "CC-BY-SA-4.0")
 QUORUM_EXPORT_PSEUDONYM_KEY = env.str("QUORUM_EXPORT_PSEUDONYM_KEY", "")
+# Curation: the Stack Exchange API (a key raises the daily quota from 300 to 10,000 requests;
+# the base URL is a setting so tests and mirrors can stand in), questions per page (at most
+# 100), seconds to wait for a response, how often beat re-checks public questions at their
+# source and how many per run; candidates per pre-screen chunk (cancel is seen between chunks).
+QUORUM_SE_API_URL = env.str("QUORUM_SE_API_URL", "https://api.stackexchange.com/2.3")
+QUORUM_SE_API_KEY = env.str("QUORUM_SE_API_KEY", "")
+QUORUM_SE_PAGE_SIZE = env.int("QUORUM_SE_PAGE_SIZE", 100)
+QUORUM_SE_TIMEOUT_S = env.float("QUORUM_SE_TIMEOUT_S", 30.0)
+QUORUM_SE_RECHECK_EVERY_S = env.float("QUORUM_SE_RECHECK_EVERY_S", 86400.0)
+QUORUM_SE_RECHECK_BATCH = env.int("QUORUM_SE_RECHECK_BATCH", 2000)
+QUORUM_SCREEN_CHUNK = env.int("QUORUM_SCREEN_CHUNK", 8)
 
 QUORUM_PAGE_SIZE = env.int("QUORUM_PAGE_SIZE", 25)
 QUORUM_MAX_BULK_ANSWERS = env.int("QUORUM_MAX_BULK_ANSWERS", 1000)

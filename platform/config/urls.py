@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("builders/", include("submissions.urls")),
     path("curation/validation/", include("evaluation.urls")),
+    path("curation/", include("curation.urls")),
     path("reviews/", include("reviews.urls")),
     path("leaderboards/", include("leaderboards.urls")),
     path("webhooks/", include("webhooks.urls")),

@@ -124,11 +124,15 @@ class AnswerAssessment(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only log of review-state changes and curator decisions (who, when, what, why)."""
+    """Append-only log of review-state changes and curator decisions (who, when, what, why),
+    on an answer or on a question (curation)."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     action = models.CharField(max_length=60)
     answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    question = models.ForeignKey(
+        "catalog.Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
     before = models.CharField(max_length=40, blank=True)
     after = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)

@@ -97,7 +97,7 @@ def pending_expert_requests() -> list[ExpertRequest]:
 
 
 def audit_log(limit: int = 200) -> list[AuditEntry]:
-    return list(AuditEntry.objects.select_related("actor", "answer__question")[:limit])
+    return list(AuditEntry.objects.select_related("actor", "answer__question", "question")[:limit])
 
 
 def agreement_by_site() -> list[tuple[str, int, float | None]]:

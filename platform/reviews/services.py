@@ -333,6 +333,17 @@ def _audit(actor, action: str, *, answer: Answer | None = None, before="", after
     AuditEntry.objects.create(actor=actor, action=action, answer=answer, before=before, after=after, reason=reason)
 
 
+def audit_record(
+    *, actor, action: str, question: Question | None = None, answer: Answer | None = None,
+    before: str = "", after: str = "", reason: str = "",
+) -> AuditEntry:
+    """One line in the curators' audit log (for other apps' decisions, e.g. curation)."""
+    return AuditEntry.objects.create(
+        actor=actor, action=action, question=question, answer=answer,
+        before=before[:40], after=after[:40], reason=reason,
+    )
+
+
 # --- discussion and question flags --------------------------------------------------------
 
 

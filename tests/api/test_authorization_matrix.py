@@ -6,6 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, user_set_role
+from curation.services import preset_uq_default
 from leaderboards.models import Export
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
@@ -30,7 +31,9 @@ def world(db):
     export = Export.objects.create(requested_by=users["builder"], tables=["questions"], format="csv", status="cancelled")
     endpoint = endpoint_create(owner=users["builder"], url="http://127.0.0.1:9/hook", event_types=["answer.verified"])
     delivery = endpoint_send_test(endpoint=endpoint, actor=users["builder"])  # never sent: no commit here
-    return {"users": users, "question": question, "entry": entry, "answer": answer, "export": export,
+    draft = QuestionFactory(site=question.site, source="uq", external_id="uq3", state="draft")
+    preset = preset_uq_default()
+    return {"users": users, "question": question, "draft": draft, "preset": preset, "entry": entry, "answer": answer, "export": export,
             "endpoint": endpoint, "delivery": delivery}  # fmt: skip
 
 
@@ -104,6 +107,17 @@ def page_client(world, persona) -> Client:
         ("/reviews/", (302, 404, 404, 200, 404)),
         ("/reviews/curation/", (302, 404, 404, 404, 200)),
         ("/curation/validation/", (302, 404, 404, 404, 200)),
+        ("/curation/", (302, 404, 404, 404, 200)),
+        ("/curation/pipeline/", (302, 404, 404, 404, 200)),
+        ("/curation/candidates/new/", (302, 404, 404, 404, 200)),
+        ("/curation/candidates/{draft}/", (302, 404, 404, 404, 200)),
+        ("/curation/presets/new/", (302, 404, 404, 404, 200)),
+        ("/curation/presets/{preset}/", (302, 404, 404, 404, 200)),
+        ("/admin/curation/filterpreset/", (302, 302, 302, 302, 200)),
+        ("/curation/harvests/1/cancel/", (302, 404, 404, 404, 405)),  # POST only
+        ("/curation/harvests/1/resume/", (302, 404, 404, 404, 405)),
+        ("/curation/screens/1/cancel/", (302, 404, 404, 404, 405)),
+        ("/curation/source-flags/1/", (302, 404, 404, 404, 405)),
         ("/builders/", (302, 200, 200, 404, 200)),
         ("/leaderboards/exports/", (302, 200, 200, 200, 200)),
         ("/leaderboards/exports/{x}/download/", (302, 404, 404, 404, 404)),
@@ -115,6 +129,6 @@ def page_client(world, persona) -> Client:
 )
 def test_page_authorization_matrix(world, path, expected):
     url = path.format(q=world["question"].pk, x=world["export"].pk, endpoint=world["endpoint"].pk,
-                      delivery=world["delivery"].pk)  # fmt: skip
+                      delivery=world["delivery"].pk, draft=world["draft"].pk, preset=world["preset"].pk)  # fmt: skip
     got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
     assert got == expected

@@ -29,6 +29,10 @@ class Command(BaseCommand):
             default=QuestionState.OPEN,
             help="State of newly created questions (default: open).",
         )
+        parser.add_argument(
+            "--draft", action="store_const", const=QuestionState.DRAFT, dest="state",
+            help="Import as draft candidates for curation (same as --state draft).",
+        )
         parser.add_argument("--strict", action="store_true", help="Exit 1 if any line was bad.")
         parser.add_argument("--dry-run", action="store_true", help="Validate only; write nothing.")
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
