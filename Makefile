@@ -59,6 +59,7 @@ bench: setup-dev
 	$(PY) bench/bulk_submit.py
 	$(PY) bench/review_bench.py
 	$(PY) bench/leaderboard_bench.py
+	$(PY) bench/http_bench.py
 	$(PY) bench/pipeline_bench.py
 	$(PY) bench/validators_bench.py
 	$(PY) bench/gpu_smoke.py
