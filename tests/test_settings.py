@@ -82,7 +82,10 @@ def test_bad_values_stop_start_up_naming_the_variable(tmp_path, name, value):
 
 
 def test_deploy_checks_find_nothing_in_production(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "QUORUM_PRODUCTION", "DJANGO_SETTINGS_MODULE"}}
+    # A production environment: none of what the test session itself set (the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE included).
+    left_out = {"DEBUG", "QUORUM_PRODUCTION", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="quorum.example.org", QUORUM_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="config.settings", PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}",
