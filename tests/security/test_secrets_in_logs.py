@@ -36,16 +36,15 @@ def test_a_failed_webhook_delivery_logs_and_stores_no_secret(builder, json_logs,
     assert_absent(json_logs.getvalue(), endpoint.secret, endpoint.secret.removeprefix("whsec_"))
 
 
-def test_readiness_names_the_broker_but_never_its_password(client, json_logs):
+def test_readiness_names_the_broker_but_never_its_password(client, json_logs, monkeypatch):
     from workers.celery_app import app
 
     password = "s3cret-broker-pass"
-    original = app.conf.broker_url
-    app.conf.broker_url = f"redis://:{password}@127.0.0.1:1/0"
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.conf.broker_url = original
+    unreachable = f"redis://:{password}@127.0.0.1:1/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setattr(app.conf, "broker_url", unreachable)
+    response = client.get("/readyz")
     assert response.status_code == 503 and "broker" in response.content.decode()
     assert password not in response.content.decode()
     assert_absent(json_logs.getvalue(), password)
