@@ -11,7 +11,6 @@ floor of the stack, measured in the same run. Never fails on a time.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,7 +122,6 @@ def main() -> None:
             rate, latencies = load(path, args.clients, args.requests)
             print(f"{name:42}{rate:8.0f}{p(latencies, .5):9.1f}{p(latencies, .99):9.1f}"
                   f"{rate / floor_rate:>17.2f}")  # fmt: skip
-        print(f"(median of all page latencies: {statistics.median(latencies) * 1000:.1f} ms for the last page)")
     finally:
         server.terminate()
         server.wait(timeout=30)

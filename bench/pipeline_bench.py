@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import multiprocessing
 import os
-import secrets
 import signal
 import statistics
 import subprocess
@@ -99,19 +98,7 @@ def say(message: str) -> None:
 
 
 def setup_django(database_url: str, broker_url: str) -> None:
-    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-    os.environ.update({
-        "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(48), "QUORUM_PRODUCTION": "false",
-        "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    benchenv.setup_django(database_url, CELERY_BROKER_URL=broker_url)
 
 
 def purge_queues() -> None:
@@ -524,7 +511,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     loads = [load_line("at start")]
     say(f"database {args.database_url}: create, migrate")
-    benchenv.ensure_database(args.database_url)
     setup_django(args.database_url, args.broker_url)
     cleanup()
     refuse_foreign_work()

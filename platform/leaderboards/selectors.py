@@ -165,9 +165,10 @@ def _judgements(filters: dict, validator_id: int | None = None, config_hash: str
     return {key: Judgements.from_tallies(value) for key, value in grouped.items()}
 
 
-def _costs(filters: dict) -> dict[tuple[int, str], dict]:
-    """Per validator config: answers judged, judge calls and tokens (from the tallies)."""
-    costs = _tallies(VerdictTally, filters).values("validator_id", "config_hash").annotate(
+def _costs(filters: dict, **config) -> dict[tuple[int, str], dict]:
+    """Per validator config (or the one named by validator_id and config_hash): answers judged,
+    judge calls and tokens (from the tallies)."""
+    costs = _tallies(VerdictTally, filters).filter(**config).values("validator_id", "config_hash").annotate(
         judged=_sum("results"), calls=_sum("calls"), tokens=_sum("tokens")
     ).order_by()  # fmt: skip
     return {(c["validator_id"], c["config_hash"]): c for c in costs}
@@ -218,7 +219,7 @@ THRESHOLD_STEPS = [round(0.05 * i, 2) for i in range(1, 20)]
 
 def validator_detail(validator: ValidatorConfig, config_hash: str, filters: dict,
                      threshold: float | None) -> ValidatorDetail | None:  # fmt: skip
-    cost = _costs(filters).get((validator.pk, config_hash))
+    cost = _costs(filters, validator_id=validator.pk, config_hash=config_hash).get((validator.pk, config_hash))
     if cost is None:
         return None
     seen = _judgements(filters, validator.pk, config_hash).get((validator.pk, config_hash))

@@ -38,3 +38,13 @@ def page(browser):
     page.js_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture
+def eager_tasks():
+    """No worker runs beside the live server: tasks run in-process, in the request that queues them."""
+    from workers.celery_app import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False

@@ -11,16 +11,7 @@ from tests.leaderboards.data import judged_validators
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def eager_worker():
-    from workers.celery_app import app as celery_app
-
-    celery_app.conf.task_always_eager = True  # no worker runs here: the export runs in-process
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-def test_a_user_exports_parquet_and_downloads_the_dataset(browser, live_server, settings, tmp_path, eager_worker):
+def test_a_user_exports_parquet_and_downloads_the_dataset(browser, live_server, settings, tmp_path, eager_tasks):
     from tests.factories import UserFactory
 
     settings.QUORUM_EXPORT_DIR = tmp_path

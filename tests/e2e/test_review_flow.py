@@ -15,15 +15,6 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def eager_tasks():
-    from workers.celery_app import app as celery_app
-
-    celery_app.conf.task_always_eager = True  # no worker runs here: assess in-process
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def world(transactional_db, eager_tasks):
     math = SiteFactory(slug="math", name="Mathematics")
     experts = [UserFactory(username=name) for name in ("ada", "emmy")]

@@ -16,15 +16,6 @@ def receiver():
     server.close()
 
 
-@pytest.fixture
-def eager_tasks():
-    from workers.celery_app import app as celery_app
-
-    celery_app.conf.task_always_eager = True  # no worker runs here: send in-process
-    yield
-    celery_app.conf.task_always_eager = False
-
-
 def test_a_builder_registers_tests_and_redelivers_a_webhook(
     browser, live_server, receiver, eager_tasks, tmp_path
 ):
