@@ -51,7 +51,7 @@ def test_postgres_url_uses_psycopg_with_the_connection_pool(tmp_path):
         tmp_path, DEBUG="true", DATABASE_URL="postgres://quorum:pw@db.internal:5433/quorum",
         CELERY_BROKER_URL="redis://redis:6379/0",
     ))  # fmt: skip
-    assert config["engine"] == "django.db.backends.postgresql"
+    assert config["engine"] == "common.postgresql"  # Django's, with a pool that survives restarts
     assert config["options"]["pool"]["max_size"] == 10
     assert config["broker"] == "redis://redis:6379/0"
 

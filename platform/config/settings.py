@@ -92,7 +92,10 @@ TEMPLATES = [
 DATABASES = {"default": env.dj_db_url("DATABASE_URL", sqlite_url(VAR_DIR / "quorum.sqlite3"))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A restarted server leaves dead connections behind: each is tested before a request uses it
+    # (by the pool's backend, or by Django's health check when there is no pool).
     if env.bool("DATABASE_POOL", True):
+        DATABASES["default"]["ENGINE"] = "common.postgresql"
         DATABASES["default"]["OPTIONS"] = {
             "pool": {
                 "min_size": env.int("DATABASE_POOL_MIN", 1),
@@ -101,6 +104,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes.
     DATABASES["default"]["OPTIONS"] = {

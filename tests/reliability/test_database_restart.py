@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 
+import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
@@ -23,6 +24,39 @@ pytestmark = [
     pytest.mark.skipif(not RESTART, reason="QUORUM_TEST_RESTART_POSTGRES is not set (CI sets it)"),
 ]
 BATCHES, PER_BATCH, THREADS = 40, 10, 4
+
+
+def restart_postgresql() -> None:
+    subprocess.run(RESTART, shell=True, check=True, timeout=120)  # noqa: S602 - CI's own command
+
+
+def server_accepts_connections(deadline_s: float = 120) -> None:
+    """Waits on a connection of its own, so the pool's connections are left as the restart left them."""
+    params = connection.get_connection_params()
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            psycopg.connect(**params, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            assert time.monotonic() < deadline, "PostgreSQL did not come back"
+            time.sleep(0.5)
+
+
+def fill_the_pool(connections: int) -> None:
+    """Leaves that many connections idle in the pool, as a web process has between requests."""
+    opened = threading.Barrier(connections)
+
+    def hold_one() -> None:
+        connection.ensure_connection()
+        opened.wait(timeout=30)
+        connection.close()
+
+    threads = [threading.Thread(target=hold_one) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
 
 
 def database_ready() -> bool:
@@ -80,7 +114,7 @@ def test_postgresql_restarted_under_load_loses_no_acknowledged_write():
         while not acknowledged and time.monotonic() < under_load:
             time.sleep(0.1)
         assert 0 < len(acknowledged) < THREADS * BATCHES * PER_BATCH, "not under load when restarting"
-        subprocess.run(RESTART, shell=True, check=True, timeout=120)  # noqa: S602 - CI's own command
+        restart_postgresql()
         deadline = time.monotonic() + 120
         while not database_ready():
             assert time.monotonic() < deadline, "PostgreSQL did not come back"
@@ -96,3 +130,21 @@ def test_postgresql_restarted_under_load_loses_no_acknowledged_write():
     assert refused, "the restart interrupted nothing: the test proved nothing"
     assert len(acknowledged) == THREADS * BATCHES * PER_BATCH
     assert set(acknowledged) <= stored
+
+
+def test_after_a_restart_no_request_is_handed_a_dead_connection():
+    """The pool drops the connections the restart killed instead of giving them to requests."""
+    if connection.vendor != "postgresql" or "pool" not in connection.settings_dict["OPTIONS"]:
+        pytest.skip("the database is not PostgreSQL with a connection pool")
+    builder = UserFactory(username="after-restart", is_builder=True)
+    api = token_client(builder)
+    idle = connection.settings_dict["OPTIONS"]["pool"]["max_size"] - 2
+    connection.close()
+    fill_the_pool(idle)
+    restart_postgresql()
+    server_accepts_connections()
+    statuses = []
+    for _ in range(idle + 2):
+        statuses.append(api.get("/api/v1/model-entries/").status_code)
+        connection.close()  # as the server does after each request: back to the pool
+    assert statuses == [200] * (idle + 2)

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend whose connection pool recovers from a server restart at once."""
