@@ -53,17 +53,9 @@ test: setup-dev browser lint
 e2e: setup-dev browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-## bench: the benchmarks in bench/ (print figures and same-run ratios; never fail on a time)
+## bench: every benchmark in bench/, one table of figures and same-run ratios (never fails on a time)
 bench: setup-dev
-	$(PY) bench/run.py
-	$(PY) bench/bulk_submit.py
-	$(PY) bench/review_bench.py
-	$(PY) bench/leaderboard_bench.py
-	$(PY) bench/http_bench.py
-	$(PY) bench/pipeline_bench.py
-	$(PY) bench/validators_bench.py
-	$(PY) bench/gpu_smoke.py
-	$(PY) bench/gpu_worker_check.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## vendor: refresh the vendored KaTeX and htmx from the npm registry (versions in static/vendor/README.md)
 vendor:

@@ -6,7 +6,6 @@ reference measured in the same run; see bench/README.md. Call `run()` after djan
 """
 
 import json
-import math
 import os
 import random
 import subprocess
@@ -18,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchenv import Figure, percentile
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import QueryDict
@@ -49,20 +49,6 @@ SITES = [
     ("biology", "science", 6), ("philosophy", "culture", 5), ("english", "culture", 5),
     ("unix", "technology", 5),
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One row of the table: a measured value beside its same-run reference."""
-
-    name: str
-    value: float
-    reference_name: str = ""
-    reference: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        return self.value / self.reference if self.reference else None
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -322,11 +308,6 @@ def page_queries(client: Client, page: Page) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         client.get(page.url)
     return [query["sql"] for query in captured.captured_queries]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def page_figures(page: Page, client: Client, requests: int) -> list[Figure]:

@@ -18,6 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import benchenv  # noqa: E402
+from benchenv import Figure  # noqa: E402
+
 
 def skip(reason: str) -> int:
     print(f"SKIP gpu_smoke: {reason}")
@@ -81,6 +84,9 @@ def main() -> int:
           f"(device {verdict['steps']['device']})")
     ok = worst < 1e-3 and verdict["steps"]["device"] == "cuda"
     print("OK" if ok else "MISMATCH")
+    if ok:
+        benchenv.report("GPU scorer", [Figure(f"reward model pairs/s on CUDA ({torch.cuda.get_device_name(0)})",
+                                              gpu_rate, "same pairs on this machine's CPU/s", cpu_rate)])  # fmt: skip
     return 0 if ok else 1
 
 

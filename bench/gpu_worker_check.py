@@ -26,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform"), str(ROOT / "bench")]
 
+import benchenv  # noqa: E402
+from benchenv import Figure  # noqa: E402
+
 
 def skip(reason: str) -> int:
     print(f"SKIP gpu_worker_check: {reason}")
@@ -98,7 +101,11 @@ def report(records: list[dict], count: int, device: str, elapsed: float) -> bool
               f"decisions {sorted({v['decision'] for v in verdicts})}")  # fmt: skip
         print(f"throughput through the worker: {len(verdicts) / elapsed:.1f} answers/s "
               f"({elapsed:.1f} s for {len(verdicts)}, model load included)")  # fmt: skip
-    return len(verdicts) == count and devices == {device}
+    ok = len(verdicts) == count and devices == {device}
+    if ok:
+        benchenv.report("GPU worker", [Figure(f"gpu-queue worker on {device}: answers/s, worker start and model load included",
+                                              len(verdicts) / elapsed)])  # fmt: skip
+    return ok
 
 
 def main() -> int:

@@ -4,15 +4,13 @@
 
 Imports its own catalogue (5,000 UQ-shaped questions by default) into its own database, starts
 gunicorn with production settings (DEBUG off, WhiteNoise, the PostgreSQL pool) and drives it with
-`--clients` threads that each keep one HTTP connection. For each page it prints requests/s, p50
-and p99, beside the same clients fetching a static file from the same server (WhiteNoise): the
-floor of the stack, measured in the same run. Never fails on a time.
+`--clients` threads that each keep one HTTP connection. For each page it prints p50, p99 and
+requests/s, beside the same clients fetching a static file from the same server (WhiteNoise):
+the floor of the stack, measured in the same run. Never fails on a time.
 """
 
 import argparse
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import benchenv
 import requests
+from benchenv import Figure, percentile
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/quorum_httpbench"
 PORT = 8799
@@ -40,22 +39,7 @@ def seed(questions: int) -> list[str]:
     return [corpus.words[COMMON_WORD_RANK], corpus.words[RARE_WORD_RANK]]
 
 
-def start_gunicorn(workers: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": f"{benchenv.ROOT / 'platform'}{os.pathsep}{benchenv.ROOT}"}
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-               "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(command, cwd=benchenv.ROOT, env=env)
-    for _ in range(120):
-        try:
-            if requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=5).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
-def load(path: str, clients: int, requests_each: int) -> tuple[float, list[float]]:
+def load(base: str, path: str, clients: int, requests_each: int) -> tuple[float, list[float]]:
     """`clients` threads, each with its own connection, `requests_each` GETs of `path`."""
     latencies: list[float] = []
     lock = threading.Lock()
@@ -63,13 +47,13 @@ def load(path: str, clients: int, requests_each: int) -> tuple[float, list[float
 
     def client() -> None:
         session = requests.Session()
-        session.get(f"http://127.0.0.1:{PORT}{path}")  # connect and warm
+        session.get(f"{base}{path}")  # connect and warm
         mine = []
         barrier.wait()
         for _ in range(requests_each):
             started = time.perf_counter()
-            response = session.get(f"http://127.0.0.1:{PORT}{path}")
-            mine.append(time.perf_counter() - started)
+            response = session.get(f"{base}{path}")
+            mine.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (path, response.status_code)
         with lock:
             latencies.extend(mine)
@@ -82,10 +66,6 @@ def load(path: str, clients: int, requests_each: int) -> tuple[float, list[float
     for thread in threads:
         thread.join()
     return len(latencies) / (time.perf_counter() - started), sorted(latencies)
-
-
-def p(latencies: list[float], q: float) -> float:
-    return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
 
 
 def main() -> None:
@@ -110,22 +90,24 @@ def main() -> None:
         "question page": f"/questions/{question.pk}/",
         "model leaderboard": "/leaderboards/models/",
     }
-    server = start_gunicorn(args.workers)
-    try:
-        floor_rate, floor = load("/static/css/quorum.css", args.clients, args.requests)
-        print(f"gunicorn {args.workers} workers, PostgreSQL, {args.clients} concurrent clients × {args.requests} "
-              f"requests per page; {args.questions:,} questions")  # fmt: skip
-        print(f"{'page':42}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'ratio to static':>17}")
-        print(f"{'reference: static file (WhiteNoise)':42}{floor_rate:8.0f}{p(floor, .5):9.1f}{p(floor, .99):9.1f}"
-              f"{1:>17.2f}")  # fmt: skip
+    with benchenv.gunicorn(PORT, workers=args.workers) as base:
+        floor_rate, floor = load(base, "/static/css/quorum.css", args.clients, args.requests)
+        benchenv.say(f"gunicorn {args.workers} workers, PostgreSQL, {args.clients} concurrent clients × "
+                     f"{args.requests} requests per page; {args.questions:,} questions")  # fmt: skip
+        figures = []
         for name, path in pages.items():
-            rate, latencies = load(path, args.clients, args.requests)
-            print(f"{name:42}{rate:8.0f}{p(latencies, .5):9.1f}{p(latencies, .99):9.1f}"
-                  f"{rate / floor_rate:>17.2f}")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            rate, latencies = load(base, path, args.clients, args.requests)
+            figures += page_figures(f"{name}, {args.clients} clients", rate, latencies, floor_rate, floor)
+    benchenv.report("pages under load", figures)
 
+
+def page_figures(name: str, rate: float, latencies: list[float], floor_rate: float,
+                 floor: list[float]) -> list[Figure]:  # fmt: skip
+    return [
+        Figure(f"{name}: p50 ms", percentile(latencies, 50), "static file p50 ms", percentile(floor, 50)),
+        Figure(f"{name}: p99 ms", percentile(latencies, 99), "static file p99 ms", percentile(floor, 99)),
+        Figure(f"{name}: req/s", rate, "static file req/s", floor_rate),
+    ]
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@ questions on 8 sites, 20 model entries, three validator configs judging 1,000,00
 and 100,000 answers, and about 100,000 reviews (2 or 3 per answer) on about 41,000 answers of every site.
 Then rebuilds the tallies the leaderboards read (as beat does every minute) and prints how long
 that takes, renders the model and validator leaderboard pages and their API endpoints through
-Django's test client, and prints p50/p90 per page with the time of one count over the answers
-table for reference (target: each page under 1 s at p50). Never fails on a time.
+Django's test client, and prints each one's p50 and SQL queries beside the time of one count
+over the answers table (target: each page under 1 s at p50). Never fails on a time.
 """
 
 import argparse
@@ -17,6 +17,7 @@ import statistics
 import time
 
 import benchenv
+from benchenv import Figure, percentile
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/quorum_lbbench"
 
@@ -160,10 +161,10 @@ def main() -> None:
     from evaluation.models import ValidatorConfig
     from leaderboards.services import leaderboard_tallies_refresh
 
-    refreshes = [leaderboard_tallies_refresh().seconds for _ in range(3)]
-    print(f"tallies rebuilt (beat, every QUORUM_LEADERBOARD_REFRESH_S): p50 {statistics.median(refreshes):.1f} s "
-          f"of {', '.join(f'{r:.1f}' for r in refreshes)} s")
-
+    scans = [reference_scan() * 1000 for _ in range(args.requests)]
+    scan = ("count(*) over the answers ms", statistics.median(scans))
+    refreshes = [leaderboard_tallies_refresh().seconds * 1000 for _ in range(3)]
+    figures = [Figure(f"tallies rebuilt (beat), {args.answers:,} answers: median of 3, ms", statistics.median(refreshes), *scan)]
     client = Client()
     primary = ValidatorConfig.objects.get(is_primary=True)
     urls = {
@@ -175,16 +176,15 @@ def main() -> None:
         "validator leaderboard, one site": "/leaderboards/validators/?site=site3",
         "validator page (primary)": f"/leaderboards/validators/{primary.pk}/{primary.config_hash}/?threshold=0.6",
     }
-    scans = [reference_scan() for _ in range(args.requests)]
-    print(f"\nreference: SELECT count(*) over the answers table, p50 {statistics.median(scans) * 1000:.0f} ms")
-    print(f"{'page':36} {'p50 ms':>8} {'p90 ms':>8} {'queries':>8}  target p50 < 1000 ms")
     for name, url in urls.items():
-        samples = sorted(time_url(client, url, args.requests))
+        samples = [seconds * 1000 for seconds in time_url(client, url, args.requests)]
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
-        p90 = samples[min(len(samples) - 1, int(0.9 * len(samples)))]
-        print(f"{name:36} {statistics.median(samples) * 1000:8.0f} {p90 * 1000:8.0f} {len(queries):8d}")
-
+        figures += [
+            Figure(f"{name}: p50 ms (target < 1,000)", percentile(samples, 50), *scan),
+            Figure(f"{name}: SQL queries", len(queries)),
+        ]
+    benchenv.report("leaderboards", figures)
 
 if __name__ == "__main__":
     main()

@@ -28,9 +28,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import benchenv
+from benchenv import Figure, purge_queues, say
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "pipebench"
@@ -47,20 +46,6 @@ THREADS = 32
 WARMUP = 8
 ANSWER_TEXT = "Yes: square both sides and compare, since the map is monotone there. " * 14
 QUESTION_BODY = "<p>Is it true that every bounded monotone sequence of reals converges?</p>" * 12
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float | None
-    reference_name: str = ""
-    reference: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        if self.value is None or not self.reference:
-            return None
-        return self.value / self.reference
 
 
 @dataclass
@@ -81,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_pipebench"))  # fmt: skip
-    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--broker-url", default=benchenv.broker_url())
     parser.add_argument("--rows", type=int, default=10_000, help="due rows for the sweeper")
     parser.add_argument("--answers", type=int, default=600, help="answers, threads worker")
     parser.add_argument("--prefork-answers", type=int, default=100, help="0: skip that row")
@@ -93,22 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def say(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
 def setup_django(database_url: str, broker_url: str) -> None:
     benchenv.setup_django(database_url, CELERY_BROKER_URL=broker_url)
-
-
-def purge_queues() -> None:
-    from workers.celery_app import app
-    from workers.queues import ALL_QUEUES
-
-    with app.connection_for_write() as conn:
-        for name in ALL_QUEUES:
-            with contextlib.suppress(Exception):  # a queue that does not exist yet is empty
-                conn.default_channel.queue_purge(name)
 
 
 def cleanup() -> None:
@@ -255,8 +226,6 @@ def bench_sweeper(question_ids: list[int], count: int) -> list[Figure]:
 
 def worker_env(database_url: str, broker_url: str) -> dict[str, str]:
     return {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         # As docs/operations.md says to run judge workers: the pool on, as large as the threads.
@@ -266,38 +235,6 @@ def worker_env(database_url: str, broker_url: str) -> dict[str, str]:
         "DEBUG": "true",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def start_worker(env: dict, *, pool: str, concurrency: int, log) -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-               "-Q", "default,llm_io", "--pool", pool, "--concurrency", str(concurrency),
-               "--loglevel", "WARNING", "--hostname", f"{SOURCE}-{pool}-{os.getpid()}@%h",
-               "--without-mingle", "--without-gossip"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
-                            start_new_session=True)  # fmt: skip
-
-
-def wait_ready(proc: subprocess.Popen, timeout_s: float = 90) -> None:
-    from workers.celery_app import app
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the worker exited with status {proc.returncode}")
-        if app.control.ping(timeout=1.0):
-            return
-    raise RuntimeError("the worker did not answer a ping")
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def group_cpu_s(pgid: int) -> float:
@@ -366,9 +303,9 @@ def run_worker(ids: list[int], env: dict, *, pool: str, concurrency: int,
                timeout_s: float) -> WorkerRun:  # fmt: skip
     warm, timed = ids[:WARMUP], ids[WARMUP:]
     with tempfile.NamedTemporaryFile("w+", prefix=f"pipebench-{pool}-", suffix=".log") as log:
-        proc = start_worker(env, pool=pool, concurrency=concurrency, log=log)
+        proc = benchenv.start_worker(pool=pool, concurrency=concurrency, name=SOURCE, log=log, **env)
         try:
-            wait_ready(proc)
+            benchenv.wait_worker_ready(proc)
             judged(warm, timeout_s)
             time.sleep(1.5)
             cpu_before, sessions_before = group_cpu_s(proc.pid), db_sessions()
@@ -379,7 +316,7 @@ def run_worker(ids: list[int], env: dict, *, pool: str, concurrency: int,
             say(f"worker log (tail):\n{log.read()[-4000:]}")
             raise
         finally:
-            stop_worker(proc)
+            benchenv.stop_process_group(proc)
             purge_queues()
     time.sleep(1.5)  # the worker's sessions report their statistics when they end
     sessions = db_sessions() - sessions_before
@@ -477,31 +414,6 @@ def bench_e2e(question_ids: list[int], args) -> list[Figure]:
 # --- output -----------------------------------------------------------------------------------
 
 
-def format_number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
-
-
-def print_table(figures: list[Figure]) -> None:
-    rows = [("figure", "value", "same-run reference", "ratio")]
-    for figure in figures:
-        reference = (f"{figure.reference_name} {format_number(figure.reference)}"
-                     if figure.reference_name else "-")  # fmt: skip
-        ratio = f"{figure.ratio:.2f}" if figure.ratio is not None else "-"
-        rows.append((figure.name, format_number(figure.value), reference, ratio))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for index, row in enumerate(rows):
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        print("  ".join(cells).rstrip())
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
 def load_line(label: str) -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {label}: {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
@@ -523,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         purge_queues()
         cleanup()
     loads.append(load_line("at end"))
-    print_table(figures)
+    benchenv.report("validation pipeline", figures)
     print(f"\nideal for the threads worker: {THREADS} x 60 / {JUDGE_DELAY_S} s = "
           f"{THREADS * 60 / JUDGE_DELAY_S:,.0f} answers/min; " + "; ".join(loads))  # fmt: skip
     return 0

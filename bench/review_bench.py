@@ -1,54 +1,35 @@
-"""Submitting an expert review: the real POST vs a plain Django view doing one upsert, same run.
+"""Submitting an expert review over HTTP: the real POST vs a plain view doing one upsert.
 
-    python bench/review_bench.py [--database-url postgres://…] [--reviews 1000]
+    python bench/review_bench.py [--database-url postgres://…] [--reviews 1000] [--clients 16]
 
-Both go through Django's test client with sessions, authentication and CSRF middleware on
-PostgreSQL; the review POST is the site's own (form, rate limit, checks, history, audit, the
-re-assessment queued after commit on an in-memory broker). Prints reviews/s, the ratio
-(target ≥ 0.8) and the SQL queries the review service itself runs (target ≤ 5).
+gunicorn (production settings, PostgreSQL) serves both; a real Celery worker takes the
+re-assessments the reviews queue. `--clients` threads, each with its own connection and a
+logged-in expert's session, POST the review form (form, CSRF, rate limit, checks, history,
+audit, the re-assessment queued after commit) to distinct answers; the reference is the same
+clients POSTing to a view that does one upsert of the review row behind the same middleware.
+The two alternate in phases of `--phase` requests so that both meet the same machine noise.
+Prints reviews/s, p50 and p99 beside the reference's, the ratios (target ≥ 0.8 for the rate)
+and the SQL statements the review service itself runs (target ≤ 5).
 """
 
 import argparse
 import os
-import statistics
-import sys
+import secrets
+import threading
 import time
-import types
 
 import benchenv
+import requests
+from benchenv import Figure, percentile
 
-
-def setup_django(database_url: str) -> None:
-    benchenv.setup_django(database_url, CELERY_BROKER_URL="memory://", QUORUM_REVIEWS_PER_MINUTE="1000000")
-
-
-def plain_upsert_urlconf():
-    """The reference: a view that does one upsert of a review row and redirects."""
-    from django.contrib.auth.decorators import login_required
-    from django.shortcuts import redirect
-    from django.urls import include, path
-
-    from reviews.models import Review
-    from submissions.models import Answer
-
-    @login_required
-    def upsert(request, pk):
-        owner_id = Answer.objects.values_list("model_entry__owner_id", flat=True).get(pk=pk)
-        Review.objects.bulk_create(
-            [Review(answer_id=pk, expert=request.user, answer_owner_id=owner_id, verdict=request.POST["verdict"],
-                    confidence=int(request.POST["confidence"]), rationale=request.POST["rationale"])],
-            update_conflicts=True, unique_fields=["answer", "expert"],
-            update_fields=["verdict", "confidence", "rationale", "updated_at"],
-        )  # fmt: skip
-        return redirect("/")
-
-    module = types.ModuleType("bench_review_urls")
-    module.urlpatterns = [path("bench/upsert/<int:pk>/", upsert), path("", include("config.urls"))]
-    sys.modules["bench_review_urls"] = module
-    return "bench_review_urls"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/quorum_reviewbench"
+PORT = 8798
+DATA = {"verdict": "correct", "confidence": "4", "rationale": "Checked the key step and the conclusion."}
 
 
 def fixtures(n: int):
+    from django.utils import timezone
+
     from catalog.models import Question, Site
     from reviews.services import expert_domain_grant
     from submissions.models import Answer
@@ -60,8 +41,6 @@ def fixtures(n: int):
     for expert in experts:
         expert_domain_grant(user=expert, site=site, curator=None)
     entry = ModelEntryFactory(name=f"bench-{stamp}")
-    from django.utils import timezone
-
     questions = Question.objects.bulk_create(
         Question(source=f"bench-{stamp}", external_id=str(i), site=site, title=f"Q{i}", body="b",
                  content_hash="h", last_activity_at=timezone.now()) for i in range(n)
@@ -72,27 +51,58 @@ def fixtures(n: int):
     return experts, [a.pk for a in answers]
 
 
-DATA = {"verdict": "correct", "confidence": "4", "rationale": "Checked the key step and the conclusion."}
+def browser_session(user) -> requests.Session:
+    """An HTTP session logged in as the user, with a CSRF cookie the way a browser holds one."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    token = secrets.token_hex(16)  # an unmasked 32-character CSRF secret
+    session.cookies.set("csrftoken", token)
+    session.headers["X-CSRFToken"] = token
+    return session
 
 
-def post(client, url: str) -> float:
-    start = time.perf_counter()
-    response = client.post(url, DATA)
-    elapsed = time.perf_counter() - start
-    assert response.status_code == 302, (url, response.status_code, response.content[:300])
-    return elapsed
+def phase(base: str, sessions: list[requests.Session], urls: list[str]) -> tuple[float, list[float]]:
+    """Each client POSTs its share of the URLs; wall seconds and per-request milliseconds."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(session: requests.Session, mine: list[str]) -> None:
+        timings = []
+        for url in mine:
+            started = time.perf_counter()
+            response = session.post(f"{base}{url}", data=DATA, allow_redirects=False)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 302, (url, response.status_code, response.text[:300])
+        with lock:
+            latencies.extend(timings)
+
+    threads = [threading.Thread(target=client, args=(session, urls[i :: len(sessions)]))
+               for i, session in enumerate(sessions)]  # fmt: skip
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies
 
 
-def interleaved(review_client, plain_client, answer_ids: list[int]) -> tuple[list[float], list[float]]:
-    """One review POST, then one plain upsert, and so on: both meet the same machine noise."""
-    review, plain = [], []
-    for pk in answer_ids:
-        review.append(post(review_client, f"/reviews/answers/{pk}/"))
-        plain.append(post(plain_client, f"/bench/upsert/{pk}/"))
-    return review, plain
+def alternate(base: str, reviewers, plain, answer_ids: list[int], size: int):
+    """Review phase, plain phase, and so on over the answers: totals for each."""
+    totals = {"review": [0.0, []], "plain": [0.0, []]}
+    for start in range(0, len(answer_ids), size):
+        chunk = answer_ids[start : start + size]
+        for kind, sessions, url in (("review", reviewers, "/reviews/answers/{}/"), ("plain", plain, "/bench/upsert/{}/")):
+            seconds, latencies = phase(base, sessions, [url.format(pk) for pk in chunk])
+            totals[kind][0] += seconds
+            totals[kind][1] += latencies
+    return totals
 
 
-def service_queries(expert, answer_id: int) -> int:
+def service_statements(expert, answer_id: int) -> int:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -106,30 +116,34 @@ def service_queries(expert, answer_id: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quorum_reviewbench"))  # fmt: skip
-    parser.add_argument("--reviews", type=int, default=1000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--reviews", type=int, default=1000, help="timed reviews (and as many reference POSTs)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--phase", type=int, default=100, help="requests per phase")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     args = parser.parse_args()
-    setup_django(args.database_url)
-    from django.test import Client, override_settings
-
-    experts, answer_ids = fixtures(args.reviews + 20)
-    review_client, plain_client = Client(), Client()
-    review_client.force_login(experts[0])
-    plain_client.force_login(experts[1])
-    with override_settings(ROOT_URLCONF=plain_upsert_urlconf()):
-        interleaved(review_client, plain_client, answer_ids[-20:])  # warm-up
-        review, plain = interleaved(review_client, plain_client, answer_ids[: args.reviews])
-    review_rate, plain_rate = len(review) / sum(review), len(plain) / sum(plain)
-    print(f"{'figure':<52}{'value':>10}{'reference':>12}{'ratio':>8}")
-    print(f"{'review POST, reviews/s (target ratio >= 0.8)':<52}{review_rate:>10,.0f}{plain_rate:>12,.0f}"
-          f"{review_rate / plain_rate:>8.2f}")  # fmt: skip
-    print(f"{'  median latency, ms':<52}{statistics.median(review) * 1000:>10.2f}"
-          f"{statistics.median(plain) * 1000:>12.2f}{statistics.median(plain) / statistics.median(review):>8.2f}")
-    print(f"{'SQL queries of review_submit (target <= 5)':<52}{service_queries(experts[0], answer_ids[0]):>10}")
-    print("reference: a plain Django view doing one upsert of the review row (same middleware), the two")
-    print("interleaved request by request so that both meet the same machine noise")
+    benchenv.setup_django(args.database_url, CELERY_BROKER_URL=benchenv.broker_url(), ALLOWED_HOSTS="127.0.0.1",
+                          QUORUM_REVIEWS_PER_MINUTE="1000000", SECURE_SSL_REDIRECT="false")  # fmt: skip
+    benchenv.purge_queues()
+    warm_up = 2 * args.clients
+    experts, answer_ids = fixtures(args.reviews + warm_up)
+    reviewers = [browser_session(experts[0]) for _ in range(args.clients)]
+    plain = [browser_session(experts[1]) for _ in range(args.clients)]
+    with benchenv.worker(queues="default", concurrency=4), \
+            benchenv.gunicorn(PORT, workers=args.workers, DJANGO_SETTINGS_MODULE="review_settings") as base:  # fmt: skip
+        alternate(base, reviewers, plain, answer_ids[:warm_up], warm_up)
+        totals = alternate(base, reviewers, plain, answer_ids[warm_up:], args.phase)
+    benchenv.purge_queues()
+    (review_s, review), (plain_s, reference) = totals["review"], totals["plain"]
+    name = f"review POST, {args.clients} clients"
+    benchenv.report("review POST", [
+        Figure(f"{name}: reviews/s (target ratio >= 0.8)", len(review) / review_s,
+               "one-upsert POST/s", len(reference) / plain_s),
+        Figure(f"{name}: p50 ms", percentile(review, 50), "one-upsert POST p50 ms", percentile(reference, 50)),
+        Figure(f"{name}: p99 ms", percentile(review, 99), "one-upsert POST p99 ms", percentile(reference, 99)),
+        Figure("review_submit: SQL statements (target <= 5)", service_statements(experts[0], answer_ids[0])),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import benchenv  # noqa: E402
+from benchenv import Figure  # noqa: E402
+
 import validators  # noqa: E402
 from validators import prompts  # noqa: E402
 from validators.backends import ScriptedBackend  # noqa: E402
@@ -260,7 +263,7 @@ def calls_table(n: int, share_good: float) -> dict:
         print(f"{name:16} {row['mean']:6.2f} {row['max']:4d} {row['worst']:5d} "
               f"{row['accepted']:8d} {row['precision']:9.2f} {row['recall']:6.2f}")
     saving = 1 - rows["quorum-cascade"]["mean"] / rows["uq-strict"]["mean"]
-    print(f"quorum-cascade spends {saving:.0%} fewer calls than uq-strict (target >= 40%)")
+    print(f"quorum-cascade spends {saving:.0%} fewer calls than uq-strict (target >= 40%)\n")
     return rows
 
 
@@ -279,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.serve)
         return 0
 
+    figures = []
     if not args.skip_overhead:
         proc = None
         if args.server:
@@ -305,7 +309,14 @@ def main(argv: list[str] | None = None) -> int:
         print("  raw openai calls/s : " + ", ".join(f"{x:.1f}" for x in result["raw"]))
         print("  library calls/s    : " + ", ".join(f"{x:.1f}" for x in result["lib"]))
         print(f"  library / raw (medians): {result['ratio']:.2f} (target >= 0.90)")
-    calls_table(args.answers, 0.2)
+        figures.append(Figure(f"judge library calls/s, concurrency {args.concurrency} (target ratio >= 0.9)",
+                              statistics.median(result["lib"]), "raw openai calls/s",
+                              statistics.median(result["raw"])))  # fmt: skip
+    rows = calls_table(args.answers, 0.2)
+    figures.append(Figure("quorum-cascade judge calls per answer (target ratio <= 0.6)",
+                          rows["quorum-cascade"]["mean"], "uq-strict calls per answer",
+                          rows["uq-strict"]["mean"]))  # fmt: skip
+    benchenv.report("validators", figures)
     return 0
 
 
