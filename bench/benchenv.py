@@ -129,11 +129,12 @@ def server_env(**env: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def gunicorn(port: int, *, workers: int = 3, **env: str):
-    """gunicorn serving Quorum with this process's settings, until the block ends."""
+    """gunicorn as deployed (platform/config/gunicorn.conf.py) with this process's settings, until
+    the block ends. Its workers warm up on their first requests: time none of those."""
     import requests
 
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"]  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "--config", "platform/config/gunicorn.conf.py", "--log-level", "warning"]
+    env = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers), **env}
     server = subprocess.Popen(command, cwd=ROOT, env=server_env(**env), start_new_session=True)  # noqa: S603
     try:
         for _ in range(120):

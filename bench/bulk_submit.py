@@ -21,6 +21,7 @@ from benchenv import Figure
 ANSWERS = 1000
 ANSWER_BYTES = 1024
 PORT = 8797
+WEB_WORKERS = 3
 
 
 def setup_django(database_url: str) -> None:
@@ -84,11 +85,13 @@ def main() -> None:
     args = parser.parse_args()
     setup_django(args.database_url)
     benchenv.purge_queues()
-    _, entries, token, source = fixtures(args.rounds)
+    warm_up = 3 * WEB_WORKERS  # enough for each web worker's first requests
+    _, entries, token, source = fixtures(args.rounds + warm_up)
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {token}"
-    with benchenv.worker(queues="default", concurrency=4), benchenv.gunicorn(PORT) as base:
-        time_api(api, base, entries.pop(), source)  # warm-up
+    with benchenv.worker(queues="default", concurrency=4), benchenv.gunicorn(PORT, workers=WEB_WORKERS) as base:
+        for _ in range(warm_up):
+            time_api(api, base, entries.pop(), source)
         time_raw(entries.pop(), source)
         api_times = [time_api(api, base, entries.pop(), source) for _ in range(args.rounds - 1)]
         raw_times = [time_raw(entries.pop(), source) for _ in range(args.rounds - 1)]
