@@ -36,7 +36,7 @@ def _configure_from_settings(sender: Celery, **_: object) -> None:
 
     sender.conf.beat_schedule = beat_schedule(
         sweep_every_s=settings.QUORUM_SWEEP_EVERY_S, leaderboard_every_s=settings.QUORUM_LEADERBOARD_REFRESH_S,
-        recheck_every_s=settings.QUORUM_SE_RECHECK_EVERY_S,
+        recheck_every_s=settings.QUORUM_SE_RECHECK_EVERY_S, refit_every_s=settings.QUORUM_REVIEW_REFIT_S,
     )
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return

@@ -18,6 +18,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "quorum.validation.sweep": {"queue": DEFAULT},
     "quorum.reviews.assess": {"queue": DEFAULT},
     "quorum.reviews.sweep": {"queue": DEFAULT},
+    "quorum.reviews.refit": {"queue": DEFAULT},
     "quorum.exports.run": {"queue": DEFAULT},
     "quorum.leaderboards.refresh": {"queue": DEFAULT},
     "quorum.exports.cleanup": {"queue": DEFAULT},

@@ -182,6 +182,8 @@ QUORUM_REVIEWS_PER_MINUTE = env.int("QUORUM_REVIEWS_PER_MINUTE", 30)
 QUORUM_LEADERBOARD_MIN_REVIEWED = env.int("QUORUM_LEADERBOARD_MIN_REVIEWED", 5)
 # How often beat rebuilds the tallies the leaderboards read (they lag by at most this).
 QUORUM_LEADERBOARD_REFRESH_S = env.float("QUORUM_LEADERBOARD_REFRESH_S", 60.0)
+# How often beat refits each site's expert reliabilities (Dawid–Skene) when its reviews changed.
+QUORUM_REVIEW_REFIT_S = env.float("QUORUM_REVIEW_REFIT_S", 300.0)
 # Exports: where archives are written, how long they are kept, rows per chunk (and per
 # progress update), the licence of Quorum's own data, and the key of reviewer pseudonyms
 # (empty: derived from SECRET_KEY, so rotating SECRET_KEY changes the pseudonyms).

@@ -123,6 +123,21 @@ class AnswerAssessment(models.Model):
         return f"P(correct)={self.p_correct:.2f} from {self.reviews} reviews"
 
 
+class SiteReliability(models.Model):
+    """A site's Dawid–Skene fit (reviews.aggregation.ReliabilityModel), redone in the background
+    by `quorum.reviews.refit`; answers are assessed from their own reviews with it."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="reliability")
+    prior_correct = models.FloatField()
+    # {"<expert id>": [P(says correct | correct), P(says correct | not correct)]}
+    experts = models.JSONField(default=dict)
+    reviews = models.PositiveIntegerField(help_text="Reviews the fit saw.")
+    fitted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.site}: fitted on {self.reviews} reviews"
+
+
 class AuditEntry(models.Model):
     """Append-only log of review-state changes and curator decisions (who, when, what, why),
     on an answer or on a question (curation)."""

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -26,6 +26,7 @@ from reviews.models import (
     Review,
     ReviewClaim,
     ReviewRevision,
+    SiteReliability,
     Verdict,
 )
 from submissions.models import Answer, ReviewState
@@ -248,15 +249,29 @@ def _review_upsert_checked(expert: User, answer_id: int, fields: dict) -> int:
 
 @transaction.atomic
 def answer_assess(*, answer: Answer) -> AnswerAssessment:
-    """Aggregate the reviews and apply the resolution rule (curator decisions stand)."""
+    """Aggregate the answer's reviews with its site's fitted reliabilities and apply the
+    resolution rule (curator decisions stand). Reads the answer's reviews only."""
     answer = Answer.objects.select_for_update(of=("self",)).select_related("question").get(pk=answer.pk)
-    labels = [
-        aggregation.Label(answer_id, expert_id, verdict == Verdict.CORRECT, confidence)
-        for answer_id, expert_id, verdict, confidence in Review.objects.filter(
-            answer__question__site_id=answer.question.site_id
-        ).exclude(verdict=Verdict.CANT_JUDGE).values_list("answer_id", "expert_id", "verdict", "confidence")
-    ]
-    result = aggregation.assess(answer.pk, labels)
+    model = _stored_model(answer.question.site_id)
+    result = aggregation.assess(answer.pk, _labels(Review.objects.filter(answer=answer)), model)
+    return _assessment_save(answer, result)
+
+
+def _labels(reviews) -> list[aggregation.Label]:
+    rows = reviews.exclude(verdict=Verdict.CANT_JUDGE).values_list("answer_id", "expert_id", "verdict", "confidence")
+    return [aggregation.Label(answer_id, expert_id, verdict == Verdict.CORRECT, confidence)
+            for answer_id, expert_id, verdict, confidence in rows]  # fmt: skip
+
+
+def _stored_model(site_id: int) -> aggregation.ReliabilityModel | None:
+    stored = SiteReliability.objects.filter(site_id=site_id).first()
+    if stored is None:
+        return None
+    experts = {int(expert): (yes_if_correct, yes_if_not) for expert, (yes_if_correct, yes_if_not) in stored.experts.items()}
+    return aggregation.ReliabilityModel(prior_correct=stored.prior_correct, experts=experts)
+
+
+def _assessment_save(answer: Answer, result: aggregation.Assessment) -> AnswerAssessment:
     assessment, _ = AnswerAssessment.objects.update_or_create(
         answer=answer, defaults={"p_correct": result.p_correct, "method": result.method, "reviews": result.reviews}
     )
@@ -264,6 +279,39 @@ def answer_assess(*, answer: Answer) -> AnswerAssessment:
     if decision is None or decision.after == ReviewState.IN_REVIEW:  # curators' verdicts stand
         _answer_set_review_state(answer, _resolution(result), actor=None, reason=f"{result.method}, p={result.p_correct:.2f}")
     return assessment
+
+
+def site_reliability_refit(*, site: Site) -> int:
+    """Fit Dawid–Skene over the site's reviews, store it, and re-assess the answers whose
+    assessment it changes; returns how many it re-assessed."""
+    started = timezone.now()  # a review saved while fitting makes the site due again
+    labels = _labels(Review.objects.filter(answer__question__site=site))
+    model = aggregation.fit(labels)
+    if model is None:
+        SiteReliability.objects.filter(site=site).delete()
+    else:
+        SiteReliability.objects.update_or_create(site=site, defaults={
+            "prior_correct": model.prior_correct, "reviews": len(labels), "fitted_at": started,
+            "experts": {str(expert): list(pair) for expert, pair in model.experts.items()},
+        })  # fmt: skip
+    by_answer: dict[int, list[aggregation.Label]] = {}
+    for label in labels:
+        by_answer.setdefault(label.answer_id, []).append(label)
+    current = dict(AnswerAssessment.objects.filter(answer_id__in=by_answer).values_list("answer_id", "p_correct"))
+    changed = [answer_id for answer_id, own in by_answer.items()
+               if answer_id not in current or abs(aggregation.assess(answer_id, own, model).p_correct - current[answer_id]) > 1e-9]  # fmt: skip
+    for answer in Answer.objects.filter(pk__in=changed):
+        answer_assess(answer=answer)
+    return len(changed)
+
+
+def site_reliabilities_refit() -> int:
+    """Refit every site whose reviews changed since its last fit (beat, `quorum.reviews.refit`)."""
+    newest = Review.objects.filter(answer__question__site=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+    stale = Site.objects.annotate(newest=Subquery(newest)).filter(newest__isnull=False).filter(
+        Q(reliability__isnull=True) | Q(reliability__fitted_at__lt=F("newest"))
+    )
+    return sum(site_reliability_refit(site=site) for site in stale)
 
 
 def _resolution(result: aggregation.Assessment) -> str:

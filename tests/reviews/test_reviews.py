@@ -1,3 +1,4 @@
+import random
 import threading
 
 import pytest
@@ -8,7 +9,7 @@ from common.errors import DomainError
 from evaluation.models import Validation, ValidationResult
 from evaluation.services import validations_create, validator_config_save
 from reviews import aggregation, services
-from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review
+from reviews.models import AuditEntry, ExpertDomain, ExpertRequest, Review, SiteReliability
 from reviews.selectors import review_queue
 from submissions.models import Answer
 from tests.factories import UserFactory
@@ -143,10 +144,47 @@ def test_disagreement_is_a_dispute_a_curator_settles_with_a_recorded_reason(make
 def test_dawid_skene_takes_over_when_there_are_enough_reviews():
     labels = [aggregation.Label(a, e, (a % 3 != 0) if e != 9 else (a % 3 == 0), 3)
               for a in range(12) for e in (1, 2, 9)]  # fmt: skip
-    result = aggregation.assess(1, labels)
+    model = aggregation.fit(labels)
+    result = aggregation.assess(1, labels, model)
     assert result.method == "dawid-skene" and result.p_correct > 0.9  # the contrarian is discounted
-    few = aggregation.assess(1, labels[:6])
-    assert few.method == "confidence-vote"
+    assert aggregation.fit(labels[:6]) is None
+    assert aggregation.assess(1, labels[:6]).method == "confidence-vote"
+
+
+def test_one_answer_is_assessed_from_its_own_reviews_with_the_sites_fitted_model():
+    """Bayes' rule with the fitted reliabilities: the E-step of Dawid–Skene for that answer alone,
+    in agreement with crowd-kit's own site-wide estimate (one EM step apart at most)."""
+    import pandas as pd
+    from crowdkit.aggregation import DawidSkene
+
+    rng = random.Random(7)
+    skill = {e: rng.uniform(0.55, 0.95) for e in range(6)}
+    truth = {a: rng.random() < 0.6 for a in range(80)}
+    labels = [aggregation.Label(a, e, truth[a] if rng.random() < skill[e] else not truth[a], 3)
+              for a in truth for e in rng.sample(range(6), 3)]  # fmt: skip
+    model = aggregation.fit(labels)
+    frame = pd.DataFrame([(lab.answer_id, lab.expert_id, "correct" if lab.correct else "not_correct") for lab in labels],
+                         columns=["task", "worker", "label"])  # fmt: skip
+    site_wide = DawidSkene(n_iter=100).fit(frame).probas_["correct"]
+    agree = 0
+    for answer_id in truth:
+        own = [label for label in labels if label.answer_id == answer_id]
+        if_correct, if_not = model.prior_correct, 1 - model.prior_correct
+        for label in own:
+            yes_if_correct, yes_if_not = model.experts[label.expert_id]
+            if_correct *= yes_if_correct if label.correct else 1 - yes_if_correct
+            if_not *= yes_if_not if label.correct else 1 - yes_if_not
+        p = aggregation.posterior(model, own)
+        assert p == pytest.approx(if_correct / (if_correct + if_not), abs=1e-9)
+        assert p == pytest.approx(site_wide[answer_id], abs=0.1)
+        agree += (p >= 0.5) == (site_wide[answer_id] >= 0.5)
+    assert agree >= 0.95 * len(truth)
+
+
+def test_an_expert_the_fit_has_not_seen_counts_by_stated_confidence():
+    model = aggregation.ReliabilityModel(prior_correct=0.5, experts={1: (0.9, 0.1)})
+    newcomer = [aggregation.Label(7, 42, True, 5)]
+    assert aggregation.posterior(model, newcomer) == pytest.approx(aggregation.confidence_vote(newcomer))
 
 
 def test_a_review_submission_takes_at_most_five_statements(make_expert, make_answer, monkeypatch):
@@ -243,3 +281,57 @@ def test_a_review_saved_while_the_broker_is_down_is_assessed_by_the_sweeper(clie
     answer.refresh_from_db()
     assert answer.review_state == "verified_correct" and answer.question.state == QuestionState.SOLVED
     assert sweep_assessments.apply().get() == 0  # nothing stale any more
+
+
+def reviewed_site(make_expert, make_answer, *, answers=12):
+    """Three experts on a dozen answers; the third always disagrees with the other two."""
+    experts = [make_expert(name) for name in ("ada", "bo", "cy")]
+    made = [make_answer() for _ in range(answers)]
+    for n, answer in enumerate(made):
+        honest = "correct" if n % 3 else "incorrect"
+        contrary = "incorrect" if n % 3 else "correct"
+        for expert in experts:
+            review(expert, answer, honest if expert is not experts[2] else contrary, confidence=3)
+    return experts, made
+
+
+def test_the_refit_stores_each_experts_reliability_and_reassesses_the_answers(make_expert, make_answer, math):
+    (_, _, contrarian), made = reviewed_site(make_expert, make_answer)
+    assert {a.assessment.method for a in Answer.objects.filter(pk__in=[m.pk for m in made])} == {"confidence-vote"}
+
+    assert services.site_reliabilities_refit() == len(made)
+    stored = SiteReliability.objects.get(site=math)
+    assert stored.reviews == 3 * len(made) and stored.experts[str(contrarian.pk)][0] < 0.5  # says correct when not
+    answer = Answer.objects.get(pk=made[1].pk)
+    assert answer.assessment.method == "dawid-skene" and answer.assessment.p_correct > 0.9
+    assert answer.review_state == "verified_correct"  # the contrarian no longer makes it disputed
+    assert services.site_reliabilities_refit() == 0  # nothing changed since: the site is not refitted
+
+
+def test_a_review_is_assessed_with_the_stored_fit_reading_only_its_answers_reviews(make_expert, make_answer, math):
+    from django.test.utils import CaptureQueriesContext
+
+    experts, _ = reviewed_site(make_expert, make_answer, answers=30)
+    services.site_reliabilities_refit()
+    fresh = make_answer()
+    with CaptureQueriesContext(connection) as queries:
+        review(experts[0], fresh)
+    assert Answer.objects.get(pk=fresh.pk).assessment.method == "dawid-skene"
+    review_reads = [q["sql"] for q in queries.captured_queries if 'FROM "reviews_review"' in q["sql"] and "SELECT" in q["sql"]]
+    assert review_reads and all('"reviews_review"."answer_id" = ' in sql for sql in review_reads)
+    services.site_reliabilities_refit()  # the new review made the site due again
+    assert SiteReliability.objects.get(site=math).reviews == 3 * 30 + 1
+
+
+def test_beat_refits_the_reliabilities_on_the_default_queue(make_expert, make_answer, math):
+    import workers.tasks  # noqa: F401 - what the worker's autodiscovery imports
+    from workers.celery_app import app
+    from workers.queues import TASK_ROUTES
+    from workers.schedule import beat_schedule
+
+    assert beat_schedule(sweep_every_s=30, refit_every_s=120)["refit-reliabilities"] == {
+        "task": "quorum.reviews.refit", "schedule": 120}  # fmt: skip
+    assert TASK_ROUTES["quorum.reviews.refit"] == {"queue": "default"}
+    reviewed_site(make_expert, make_answer)
+    assert app.tasks["quorum.reviews.refit"].apply().get() == 12
+    assert SiteReliability.objects.filter(site=math).exists()

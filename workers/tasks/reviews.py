@@ -14,6 +14,14 @@ def assess_answer(answer_id: int) -> str:
     return answer_assess(answer=answer).method
 
 
+@shared_task(name="quorum.reviews.refit", acks_late=True, time_limit=1800, expires=600)
+def refit_reliabilities() -> int:
+    """Refit the expert reliabilities of every site whose reviews changed; re-assess what moved."""
+    from reviews.services import site_reliabilities_refit
+
+    return site_reliabilities_refit()
+
+
 @shared_task(name="quorum.reviews.sweep", acks_late=True, time_limit=600, expires=120)
 def sweep_assessments() -> int:
     from reviews.services import answers_assess_sweep
