@@ -2,6 +2,7 @@
 
 import logging
 
+import psycopg
 from django.db import DatabaseError, connection
 
 from workers.celery_app import app as celery_app
@@ -9,15 +10,23 @@ from workers.queues import ALL_QUEUES
 
 logger = logging.getLogger(__name__)
 BROKER_TIMEOUT_S = 3
+PROBE_TIMEOUT_S = 3
 
 
 def database_problem() -> str | None:
     """None when a query round-trips; otherwise the error's kind (never its message: it may
-    carry the connection string)."""
+    carry the connection string). With the pool, it waits PROBE_TIMEOUT_S for a connection, not
+    the pool's own timeout: a probe answers while requests wait."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
+        pool = getattr(connection, "pool", None)
+        if pool is not None and connection.connection is None:
+            pool.open(wait=False)
+            with pool.connection(timeout=PROBE_TIMEOUT_S) as pooled:
+                pooled.execute("SELECT 1")
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except (DatabaseError, psycopg.Error) as exc:
         logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
         return type(exc).__name__
     return None

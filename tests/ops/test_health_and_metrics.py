@@ -122,3 +122,22 @@ def sample(text: str, name: str, **labels: str) -> float:
         if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
             return float(match.group(2))
     raise AssertionError(f"no {name} {labels} in the scrape")
+
+
+def test_readyz_answers_within_its_own_timeout_when_the_pool_cannot_connect(monkeypatch):
+    """A pool waits 30 s by default for a connection; the probe must answer long before."""
+    import threading
+    from types import SimpleNamespace
+
+    from psycopg_pool import ConnectionPool
+
+    from ops import probes
+
+    pool = ConnectionPool("host=127.0.0.1 port=1 connect_timeout=1", open=False, timeout=600)
+    monkeypatch.setattr(probes, "connection", SimpleNamespace(pool=pool, connection=None))
+    answer = []
+    probe = threading.Thread(target=lambda: answer.append(probes.database_problem()), daemon=True)
+    probe.start()
+    probe.join(timeout=10 * probes.PROBE_TIMEOUT_S)
+    pool.close(timeout=0)
+    assert answer == ["PoolTimeout"], "the probe waited for the pool's own timeout"
