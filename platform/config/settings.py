@@ -154,7 +154,7 @@ QUORUM_SITE_URL = env.str("QUORUM_SITE_URL", "http://127.0.0.1:8000")
 
 # Celery: the file-system broker needs no server; set CELERY_BROKER_URL for Redis/RabbitMQ.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default_broker_url())
-CELERY_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_DIR = env.path("QUORUM_BROKER_DIR", VAR_DIR / "broker")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Seconds a published validation may take before the sweeper publishes it again.
 QUORUM_VALIDATION_LEASE_S = env.int("QUORUM_VALIDATION_LEASE_S", 7200)

@@ -63,10 +63,9 @@ def validator(request, pk: int, config_hash: str):
     if detail is None:
         raise Http404("This validator has no verdicts at that config hash for these filters.")
     context = {"form": form, "chooser": chooser, "detail": detail, "row": detail.row, "as_of": tallies_as_of(),
-               "reliability_chart": charts.reliability_chart(detail.bins),
-               "pr_chart": charts.precision_recall_chart(detail.curve, detail.chosen) if detail.curve else None,
-               "weekly_chart": charts.weekly_pass_rate_chart(detail.weekly) if detail.weekly else None}  # fmt: skip
-    template = "leaderboards/validator.html"
-    if request.htmx and request.htmx.target == "threshold-chooser":
-        template += "#threshold"
-    return render(request, template, context)
+               "pr_chart": charts.precision_recall_chart(detail.curve, detail.chosen) if detail.curve else None}  # fmt: skip
+    if request.htmx and request.htmx.target == "threshold-chooser":  # the chooser's card only
+        return render(request, "leaderboards/validator.html#threshold", context)
+    context |= {"reliability_chart": charts.reliability_chart(detail.bins),
+                "weekly_chart": charts.weekly_pass_rate_chart(detail.weekly) if detail.weekly else None}  # fmt: skip
+    return render(request, "leaderboards/validator.html", context)

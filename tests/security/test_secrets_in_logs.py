@@ -41,9 +41,10 @@ def test_readiness_names_the_broker_but_never_its_password(client, json_logs, mo
 
     password = "s3cret-broker-pass"
     unreachable = f"redis://:{password}@127.0.0.1:1/0"
-    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
-    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it);
+    # patch the configuration first, so that what is put back is the real URL, not the patched one.
     monkeypatch.setattr(app.conf, "broker_url", unreachable)
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
     response = client.get("/readyz")
     assert response.status_code == 503 and "broker" in response.content.decode()
     assert password not in response.content.decode()

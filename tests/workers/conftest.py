@@ -61,8 +61,39 @@ def purge_queues() -> None:
                 conn.default_channel.queue_purge(name)
 
 
+def filesystem_options(folder: Path) -> dict:
+    for sub in ("out", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {"data_folder_in": str(folder / "out"), "data_folder_out": str(folder / "out"),
+            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control")}  # fmt: skip
+
+
+@contextlib.contextmanager
+def broker_of_its_own(folder: Path):
+    """With the file-system broker, a test's workers and this process share a fresh folder:
+    nothing an earlier test published waits in line before this test's messages (that broker
+    hands a worker about one message a second)."""
+    from workers.celery_app import app
+
+    before = dict(app.conf.broker_transport_options)
+    app.conf.broker_transport_options = {**before, **filesystem_options(folder)}
+    fresh_connections(app)
+    try:
+        yield
+    finally:
+        app.conf.broker_transport_options = before
+        fresh_connections(app)
+
+
+def fresh_connections(app) -> None:
+    """Forget the pools in use: kombu keys its pools by the transport options, so the next
+    publish takes (or makes) the pool of the options now set."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
-def workers(transactional_db, settings):
+def workers(transactional_db, settings, tmp_path):
     settings.QUORUM_VALIDATION_LEASE_S = 6  # this process dispatches too
     settings.QUORUM_VALIDATION_RETRY_S = 1
     env = {
@@ -77,11 +108,16 @@ def workers(transactional_db, settings):
         "QUORUM_VALIDATION_RETRY_S": "1",
         "QUORUM_SWEEP_EVERY_S": "1",
     }
-    purge_queues()
-    pool = Workers(env)
-    yield pool
-    pool.stop_all()
-    purge_queues()
+    own_broker = contextlib.nullcontext()
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        env["QUORUM_BROKER_DIR"] = str(tmp_path / "broker")
+        own_broker = broker_of_its_own(tmp_path / "broker")
+    with own_broker:
+        purge_queues()
+        pool = Workers(env)
+        yield pool
+        pool.stop_all()
+        purge_queues()
 
 
 def wait_for(predicate, *, timeout_s: float, what: str):
