@@ -49,6 +49,4 @@ def _configure_from_settings(sender: Celery, **_: object) -> None:
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
         "store_processed": False,
-        # A worker looks for messages this often (kombu's default, 1 s, caps it near a message a second).
-        "polling_interval": 0.1,
     }
