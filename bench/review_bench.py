@@ -146,12 +146,13 @@ def main() -> None:
     benchenv.purge_queues()
     name = f"review POST, {args.clients} clients"
     web_rate, web_reference = rates(web)
+    live_rate, live_reference = rates(live)
     benchenv.report("review POST", [
         Figure(f"{name}: reviews/s (target ratio >= 0.8)", web_rate, "one-upsert POST/s", web_reference),
         Figure(f"{name}: p50 ms", percentile(web["review"][1], 50), "one-upsert POST p50 ms", percentile(web["plain"][1], 50)),
         Figure(f"{name}: p99 ms", percentile(web["review"][1], 99), "one-upsert POST p99 ms", percentile(web["plain"][1], 99)),
-        Figure(f"{name}, a worker re-assessing on the same cores: reviews/s", *rates(live)[:1], "one-upsert POST/s",
-               rates(live)[1]),
+        Figure(f"{name}, a worker re-assessing on the same cores: reviews/s", live_rate, "one-upsert POST/s",
+               live_reference),
         Figure("worker (4 threads) re-assessments/s, after the POSTs", len(warm + alone) / drain_s,
                "review POSTs/s", web_rate),
         Figure("review_submit: SQL statements (target <= 5)", service_statements(experts[0], answer_ids[0])),

@@ -113,7 +113,27 @@ class HarvestSort(models.TextChoices):
     ACTIVITY = "activity", "Activity"
 
 
-class HarvestJob(models.Model):
+class CurationJob(models.Model):
+    """What every curation job has: its status, who asked, when it ran, how it ended."""
+
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class HarvestJob(CurationJob):
     """Fetch unanswered questions of one site as draft candidates; resumable page by page."""
 
     site = models.CharField(max_length=100, help_text="API site parameter, e.g. math or mathoverflow.net.")
@@ -131,26 +151,12 @@ class HarvestJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     quota_max = models.PositiveIntegerField(null=True, blank=True)
     quota_remaining = models.IntegerField(null=True, blank=True)
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    cancel_requested = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Harvest #{self.pk} of {self.site}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
 
-
-class ScreenJob(models.Model):
+class ScreenJob(CurationJob):
     """LLM pre-screening of candidates with a validator config's judge (UQ's pre-filter)."""
 
     validator = models.ForeignKey("evaluation.ValidatorConfig", null=True, on_delete=models.SET_NULL)
@@ -164,16 +170,6 @@ class ScreenJob(models.Model):
     calls = models.PositiveIntegerField(default=0)
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    cancel_requested = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Pre-screen #{self.pk}"
@@ -181,10 +177,6 @@ class ScreenJob(models.Model):
     @property
     def done(self) -> int:
         return self.passed + self.failed + self.errors
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
 
 
 class SourceFlag(models.TextChoices):

@@ -64,7 +64,7 @@ def expert_request_decide(*, request: ExpertRequest, curator: User, grant: bool,
     if grant:
         expert_domain_grant(user=request.user, site=request.site, curator=curator)
     else:
-        _audit(curator, "expert_refused", reason=f"{request.user} for {request.site}: {reason}".strip(": "))
+        audit_record(actor=curator, action="expert_refused", reason=f"{request.user} for {request.site}: {reason}".strip(": "))
     return request
 
 
@@ -73,7 +73,7 @@ def expert_domain_grant(*, user: User, site: Site, curator: User | None) -> Expe
     domain, _ = ExpertDomain.objects.get_or_create(user=user, site=site, defaults={"granted_by": curator})
     if not user.is_expert:
         user_set_role(user=user, role=Role.EXPERT, granted=True)
-    _audit(curator, "expert_granted", reason=f"{user} for {site}")
+    audit_record(actor=curator, action="expert_granted", reason=f"{user} for {site}")
     return domain
 
 
@@ -82,7 +82,7 @@ def expert_domain_revoke(*, user: User, site: Site, curator: User, reason: str =
     ExpertDomain.objects.filter(user=user, site=site).delete()
     if not ExpertDomain.objects.filter(user=user).exists():
         user_set_role(user=user, role=Role.EXPERT, granted=False)
-    _audit(curator, "expert_revoked", reason=f"{user} for {site}: {reason}".strip(": "))
+    audit_record(actor=curator, action="expert_revoked", reason=f"{user} for {site}: {reason}".strip(": "))
 
 
 # --- claiming ------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def _review_upsert_checked(expert: User, answer_id: int, fields: dict) -> int:
     )  # one INSERT … ON CONFLICT DO UPDATE: fifty identical submissions still make one row
     ReviewRevision.objects.create(review_id=review.pk, **fields)
     ReviewClaim.objects.filter(answer=answer, expert=expert).delete()
-    _audit(expert, "review_saved", answer=answer, after=fields["verdict"])
+    audit_record(actor=expert, action="review_saved", answer=answer, after=fields["verdict"])
     return review.pk
 
 
@@ -252,7 +252,11 @@ def answer_assess(*, answer: Answer) -> AnswerAssessment:
     """Aggregate the answer's reviews with its site's fitted reliabilities and apply the
     resolution rule (curator decisions stand). Reads the answer's reviews only."""
     answer = Answer.objects.select_for_update(of=("self",)).select_related("question").get(pk=answer.pk)
-    model = _stored_model(answer.question.site_id)
+    return _assess_locked(answer, _stored_model(answer.question.site_id))
+
+
+def _assess_locked(answer: Answer, model: aggregation.ReliabilityModel | None) -> AnswerAssessment:
+    """The answer's reviews are read under its lock: a review saved meanwhile is not missed."""
     result = aggregation.assess(answer.pk, _labels(Review.objects.filter(answer=answer)), model)
     return _assessment_save(answer, result)
 
@@ -300,8 +304,10 @@ def site_reliability_refit(*, site: Site) -> int:
     current = dict(AnswerAssessment.objects.filter(answer_id__in=by_answer).values_list("answer_id", "p_correct"))
     changed = [answer_id for answer_id, own in by_answer.items()
                if answer_id not in current or abs(aggregation.assess(answer_id, own, model).p_correct - current[answer_id]) > 1e-9]  # fmt: skip
-    for answer in Answer.objects.filter(pk__in=changed):
-        answer_assess(answer=answer)
+    for answer_id in changed:
+        with transaction.atomic():
+            answer = Answer.objects.select_for_update(of=("self",)).select_related("question").get(pk=answer_id)
+            _assess_locked(answer, model)
     return len(changed)
 
 
@@ -335,7 +341,7 @@ def answer_adjudicate(*, answer: Answer, curator: User, outcome: str, reason: st
     answer = Answer.objects.select_for_update().select_related("question").get(pk=answer.pk)
     before = answer.review_state
     _answer_set_review_state(answer, outcome, actor=curator, reason=reason.strip(), override=True)
-    _audit(curator, "curator_decision", answer=answer, before=before, after=outcome, reason=reason.strip())
+    audit_record(actor=curator, action="curator_decision", answer=answer, before=before, after=outcome, reason=reason.strip())
     return answer
 
 
@@ -347,7 +353,7 @@ def _answer_set_review_state(answer: Answer, state: str, *, actor, reason: str, 
     answer.review_state = state
     webhook_answer_reviewed(answer=answer)
     if not override:
-        _audit(actor, "review_state", answer=answer, before=before, after=state, reason=reason)
+        audit_record(actor=actor, action="review_state", answer=answer, before=before, after=state, reason=reason)
     if state == ReviewState.DISPUTED:
         _notify_dispute(answer)
     _question_follow(answer.question, actor=actor)
@@ -375,10 +381,6 @@ def _question_follow(question: Question, *, actor) -> None:
         return
     if target != question.state and target in ALLOWED_TRANSITIONS.get(question.state, set()):
         question_transition(question=question, to_state=target, actor=actor, reason="expert reviews")
-
-
-def _audit(actor, action: str, *, answer: Answer | None = None, before="", after="", reason="") -> None:
-    AuditEntry.objects.create(actor=actor, action=action, answer=answer, before=before, after=after, reason=reason)
 
 
 def audit_record(
@@ -431,5 +433,5 @@ def question_flag_resolve(*, flag: QuestionFlag, curator: User, accept: bool, no
     flag.status = FlagStatus.ACCEPTED if accept else FlagStatus.DISMISSED
     flag.resolved_by = curator
     flag.save(update_fields=["status", "resolved_by"])
-    _audit(curator, "flag_accepted" if accept else "flag_dismissed", reason=f"question {flag.question_id}: {note}".strip(": "))
+    audit_record(actor=curator, action="flag_accepted" if accept else "flag_dismissed", reason=f"question {flag.question_id}: {note}".strip(": "))
     return flag

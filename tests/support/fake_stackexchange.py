@@ -2,10 +2,10 @@
 documented wrapper (items, has_more, quota_max, quota_remaining, backoff, error_*)."""
 
 import json
-import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 
 def se_question(question_id: int, **fields) -> dict:
@@ -29,13 +29,13 @@ def error(error_id: int, name: str, message: str) -> dict:
     return {"error_id": error_id, "error_name": name, "error_message": message}
 
 
-class FakeStackExchange:
+class FakeStackExchange(LoopbackServer):
     def __init__(self):
         self.responses: deque[tuple[int, dict]] = deque()  # served in order
         self.requests: list[dict] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -49,23 +49,11 @@ class FakeStackExchange:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def serve(self, body: dict, status: int = 200) -> None:
         self.responses.append((status, body))
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/2.3"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.address("/2.3")

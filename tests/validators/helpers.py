@@ -6,9 +6,9 @@ import contextlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.loopback import LoopbackServer, QuietHandler
 from validators.backends import ScriptedBackend
 
 QUESTION = {
@@ -40,7 +40,7 @@ def phase_judge(verdicts: dict[str, list[str]] | None = None, *, default: str = 
     return ScriptedBackend(respond, **kwargs)
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """A loopback OpenAI-compatible server. `plan` is consumed one entry per request:
     {"status": 429, "headers": {...}}, {"sleep": 2.0}, {"garbage": True},
     {"text": "...", "finish_reason": "stop", "logprobs": [...]}; when empty it replies
@@ -53,11 +53,8 @@ class FakeOpenAI:
         self.lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
 
             def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
                       content_type: str = "application/json"):  # fmt: skip
@@ -113,20 +110,8 @@ class FakeOpenAI:
                 }  # fmt: skip
                 self._send(200, json.dumps(payload).encode())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        super().__init__(Handler)
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.address("/v1")
