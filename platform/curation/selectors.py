@@ -98,6 +98,11 @@ def source_flags(limit: int = 100) -> list[SourceStatus]:
     )  # fmt: skip
 
 
+def screen_judges() -> list[ValidatorConfig]:
+    """Fresh each request (a form class's queryset, once iterated, would keep its first rows)."""
+    return list(ValidatorConfig.objects.order_by("name"))
+
+
 def screen_judges_exist() -> bool:
     """The pre-screen borrows a validator config's judge: without one it cannot run."""
     return ValidatorConfig.objects.exists()

@@ -40,7 +40,7 @@ def queue(request):
         "view": view, "views": selectors.QUEUE_VIEWS, "view_label": selectors.QUEUE_VIEWS[view], "site": site,
         "page": selectors.queue_page(selectors.candidate_queue(view, site=site), request.GET.get("page")),
         "counts": selectors.queue_counts(), "flags": selectors.source_flags(),
-        "reject_form": RejectForm(), "validators": list(BulkForm.base_fields["validator"].queryset),
+        "reject_form": RejectForm(), "validators": selectors.screen_judges(),
     }  # fmt: skip
     template = "curation/queue.html#candidates" if request.htmx and request.method == "GET" else "curation/queue.html"
     return render(request, template, context)
@@ -50,7 +50,7 @@ def _bulk(request, data) -> None:
     questions = list(data["selected"])
     if data["action"] == "screen":
         if data["validator"] is None:
-            judges = BulkForm.base_fields["validator"].queryset.exists()
+            judges = selectors.screen_judges_exist()
             messages.error(request, "Choose the validator whose judge pre-screens." if judges else NO_JUDGE)
             return
         try:
