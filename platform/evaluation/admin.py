@@ -61,7 +61,7 @@ class ValidatorConfigAdmin(admin.ModelAdmin):
         if not count:
             return "None: every answer of its sites has a verdict from this config or is queued for one."
         return format_html(
-            '{} answer{} {} nothing queued under this config\'s hash. '
+            '{} answer{} {} no verdict from this config and nothing queued for one. '
             '<button type="submit" name="_replay_unjudged" value="1" class="button">Save and replay them</button>',
             count, pluralize(count), pluralize(count, "has,have"),
         )  # fmt: skip
@@ -78,12 +78,14 @@ class ValidatorConfigAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
         self._offer_replay(request, obj)
-        return super().response_add(request, obj, post_url_continue)
+        return response
 
     def response_change(self, request, obj):
+        response = super().response_change(request, obj)
         self._offer_replay(request, obj)
-        return super().response_change(request, obj)
+        return response
 
     def _offer_replay(self, request, obj) -> None:
         """After a save: start the replay asked for, or say how many answers are waiting for one."""

@@ -95,7 +95,7 @@ def test_after_a_judge_is_added_the_earlier_answers_say_a_replay_would_judge_the
     assert "Replay them" not in page  # the button is a curator's
     client.force_login(curator)
     page = client.get(url).content.decode()
-    assert "3 answers have no verdict from <strong>house-judge</strong>" in page and "Replay them" in page
+    assert "has not judged: 3 across the site" in page and "Replay them" in page
 
 
 def test_retrying_says_the_attempts_and_the_next_attempt(client, make_validator, answered):
