@@ -43,7 +43,7 @@ def test_embedded_defaults_are_sqlite_and_the_spool_broker(tmp_path):
     config = loaded(load(tmp_path, DEBUG="true"))
     assert config["engine"] == "django.db.backends.sqlite3"
     assert config["name"] == str(tmp_path / "quorum.sqlite3")
-    assert config["broker"] == "spool://"
+    assert config["broker"] == "spool://localhost//"
     assert config["debug"] is True
 
 

@@ -12,7 +12,7 @@ it half-written, and its workers poll once a second. Here:
   channel opened on the folder, in any process, puts those messages back in the queue;
 - an idle consumer polls often at first and backs off to ``polling_interval``.
 
-URL: ``spool://`` (settings put the folder in the transport options).
+URL: ``spool://localhost//`` (settings put the folder in the transport options).
 """
 
 from __future__ import annotations

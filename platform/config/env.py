@@ -25,7 +25,7 @@ def sqlite_url(path: Path) -> str:
 
 def default_broker_url() -> str:
     """The embedded broker: message files in QUORUM_BROKER_DIR (workers/spool.py)."""
-    return "spool://"
+    return "spool://localhost//"
 
 
 @env.parser_for("networks")

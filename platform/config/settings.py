@@ -1,6 +1,6 @@
 """Quorum settings, read from the environment (see the README's configuration table).
 
-With nothing set, Quorum runs on SQLite and Celery's file-system broker in ./var.
+With nothing set, Quorum runs on SQLite and the embedded broker (workers/spool.py) in ./var.
 """
 
 from csp.constants import NONE, SELF

@@ -133,7 +133,7 @@ def embedded_broker(settings):
     from workers.celery_app import app
 
     before = app.conf.broker_url
-    settings.CELERY_BROKER_URL = app.conf.broker_url = "spool://"
+    settings.CELERY_BROKER_URL = app.conf.broker_url = "spool://localhost//"
     fresh_connections(app)
     yield
     app.conf.broker_url = before

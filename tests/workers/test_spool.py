@@ -29,7 +29,7 @@ CONSUMER = textwrap.dedent("""
     work_s = float(os.environ.get("WORK_S", "0"))
     queue = Queue("jobs", Exchange("jobs", type="direct"), routing_key="jobs")
     taken = []
-    with Connection("spool://", transport_options={"folder": folder}) as conn:
+    with Connection("spool://localhost//", transport_options={"folder": folder}) as conn:
         channel = conn.channel()
         queue(channel).declare()
         idle_since = time.monotonic()
@@ -55,7 +55,7 @@ CONSUMER = textwrap.dedent("""
 def publish(folder: Path, count: int, start: int = 0) -> None:
     exchange = Exchange(QUEUE, type="direct")
     queue = Queue(QUEUE, exchange, routing_key=QUEUE)
-    with Connection("spool://", transport_options={"folder": str(folder)}) as conn:
+    with Connection("spool://localhost//", transport_options={"folder": str(folder)}) as conn:
         producer = conn.Producer()
         for n in range(start, start + count):
             producer.publish({"id": n, "pad": "x" * 4096}, exchange=exchange, routing_key=QUEUE,
@@ -106,7 +106,7 @@ def test_a_killed_consumer_s_messages_go_back_to_the_queue(tmp_path):
 def test_rejected_with_requeue_comes_back_once_and_ack_deletes(tmp_path):
     publish(tmp_path, 1)
     queue = Queue(QUEUE, Exchange(QUEUE, type="direct"), routing_key=QUEUE)
-    with Connection("spool://", transport_options={"folder": str(tmp_path)}) as conn:
+    with Connection("spool://localhost//", transport_options={"folder": str(tmp_path)}) as conn:
         channel = conn.channel()
         first = queue(channel).get(no_ack=False)
         assert queue(channel).get(no_ack=False) is None  # taken: nobody else sees it
@@ -122,7 +122,7 @@ def test_rejected_with_requeue_comes_back_once_and_ack_deletes(tmp_path):
 def test_unacknowledged_messages_are_restored_when_the_connection_closes(tmp_path):
     publish(tmp_path, 3)
     queue = Queue(QUEUE, Exchange(QUEUE, type="direct"), routing_key=QUEUE)
-    with Connection("spool://", transport_options={"folder": str(tmp_path)}) as conn:
+    with Connection("spool://localhost//", transport_options={"folder": str(tmp_path)}) as conn:
         channel = conn.channel()
         assert queue(channel).get(no_ack=False) is not None
     log = tmp_path / "after.log"
