@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
 ## demo: set up and run Quorum on embedded defaults (SQLite, the embedded broker, a real worker,
 ## the local judge, demo data); the first run builds the judge once (~4 min), later runs start in seconds
-demo: setup .env demo-judge
+demo: setup demo-judge
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_embedded $${ADDRPORT:-127.0.0.1:8000}
@@ -19,7 +19,7 @@ $(VENV)/bin/activate:
 	$(PIP) install --quiet --upgrade pip
 
 # Each install runs again only when pyproject.toml changes (the stamp files say when it last ran).
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed .env
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install --quiet -e .
 	@touch $@
