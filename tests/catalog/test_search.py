@@ -190,9 +190,14 @@ def test_search_pages_take_three_queries(client, library, params, django_assert_
 
 def test_the_search_box_hint_names_only_what_works(client, library):
     html = client.get(LIST).content.decode()
-    assert 'placeholder="Words, &quot;a phrase&quot;, -exclude, this or that"' in html
+    assert 'placeholder="Words, &quot;a phrase&quot;, -exclude"' in html
+    assert (
+        'Words, <code>"a phrase"</code>, <code>-exclude</code>, <code>zeta or rome</code>; '
+        "common words such as “the” are not searched."
+    ) in html
     for query in ['"spectral gap"', "gap -spectral", "zeta or rome"]:  # each part of the hint
         assert titles(client.get(LIST, {"q": query}))
+    assert titles(client.get(LIST, {"q": "the zeta"})) == [ZETA]  # "the" is skipped
 
 
 def test_htmx_search_gets_the_results_partial(client, library):

@@ -118,3 +118,17 @@ def test_the_translation_agrees_with_postgresql_websearch(db):
             for excluded in parsed.fts5_negative_only():
                 found |= set(range(len(docs))) - {row[0] for row in lite.execute(match, [excluded])}
             assert found == expected, query
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's migration (run there by test_search_backends)")
+def test_the_migration_indexes_the_questions_already_there(client, site):
+    import importlib
+    from types import SimpleNamespace
+
+    migration = importlib.import_module("catalog.migrations.0004_sqlite_search")
+    editor = SimpleNamespace(connection=connection)
+    migration.backward(None, editor)
+    QuestionFactory(site=site, title="Inscribed square problem")  # written with no index at all
+    migration.forward(None, editor)
+    found = [q.title for q in client.get("/", {"q": '"inscribed square"'}).context["page"]]
+    assert found == ["Inscribed square problem"]
