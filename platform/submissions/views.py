@@ -89,7 +89,9 @@ def answers(request):
     """Your answers: every answer of your own model entries, whatever other roles you have."""
     entries = selectors.own_entries(request.user)
     uploads = selectors.latest_upload(request.user, entries)
-    context = {"uploads": uploads, "judge_configured": judge_configured(),
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"uploads": uploads, "judge_configured": judge_configured(), "query_string": query.urlencode(),
                "waiting": sum(upload.waiting for upload in uploads)}  # fmt: skip
     response = _answers_response(request, entries, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
@@ -104,8 +106,6 @@ def _answers_response(request, entries, context):
     valid = filterset.is_valid()
     page = selectors.own_answer_page(filterset.qs if valid else filterset.queryset.none(),
                                      page=request.GET.get("page"), per_page=settings.QUORUM_PAGE_SIZE)  # fmt: skip
-    query = request.GET.copy()
-    query.pop("page", None)
-    context |= {"entries": entries, "filter": filterset, "page": page, "query_string": query.urlencode(),
+    context |= {"entries": entries, "filter": filterset, "page": page,
                 "rows": selectors.own_answer_rows(list(page.object_list), request.user)}  # fmt: skip
     return render(request, template, context, status=200 if valid else 400)
