@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Min, Prefetch, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
 from catalog.models import Site
@@ -46,7 +46,9 @@ JUDGED_STATES = (ValidationState.PASSED, ValidationState.FAILED, ValidationState
 
 
 def own_entries(user: User) -> list[ModelEntry]:
-    return list(ModelEntry.objects.filter(owner=user).order_by("name", "version", "pk"))
+    """The user's entries, each with `newest`: when its newest answer came (an index probe each)."""
+    newest = Answer.objects.filter(model_entry=OuterRef("pk")).order_by("-submitted_at").values("submitted_at")[:1]
+    return list(ModelEntry.objects.filter(owner=user).annotate(newest=Subquery(newest)).order_by("name", "version", "pk"))
 
 
 def own_answers(user: User) -> QuerySet[Answer]:
@@ -113,25 +115,22 @@ class UploadProgress:
         return {state: self.states.get(state, 0) for state in ValidationState.values}
 
 
-def latest_upload(user: User, entries: list[ModelEntry]) -> list[UploadProgress]:
-    """Progress of the user's latest upload, per entry: two queries (the newest answer, then
-    the states of the answers in the window up to it)."""
-    answers = Answer.objects.filter(model_entry__owner=user)
-    newest = answers.aggregate(at=Max("submitted_at"))["at"]
+def latest_upload(entries: list[ModelEntry]) -> list[UploadProgress]:
+    """Progress of the latest upload to these entries (own_entries), per entry: one query over
+    the answers in the window up to the newest one, by the (entry, submitted_at) index."""
+    newest = max((entry.newest for entry in entries if entry.newest), default=None)
     if newest is None:
         return []
     by_entry = {entry.pk: entry for entry in entries}
     rows = (
-        answers.filter(submitted_at__gte=newest - RECENT_UPLOAD_WINDOW)
+        Answer.objects.filter(model_entry_id__in=by_entry, submitted_at__gte=newest - RECENT_UPLOAD_WINDOW)
         .values("model_entry_id", "validation_state")
         .annotate(n=Count("id"), first=Min("submitted_at"), last=Max("submitted_at"))
         .order_by()
     )
     progress: dict[int, UploadProgress] = {}
     for row in rows:
-        entry = by_entry.get(row["model_entry_id"])
-        if entry is None:  # registered after the entries were read
-            continue
+        entry = by_entry[row["model_entry_id"]]
         item = progress.setdefault(entry.pk, UploadProgress(entry, row["first"], row["last"]))
         item.states[row["validation_state"]] = row["n"]
         item.first_at, item.last_at = min(item.first_at, row["first"]), max(item.last_at, row["last"])

@@ -88,7 +88,7 @@ def builders_only(view):
 def answers(request):
     """Your answers: every answer of your own model entries, whatever other roles you have."""
     entries = selectors.own_entries(request.user)
-    uploads = selectors.latest_upload(request.user, entries)
+    uploads = selectors.latest_upload(entries)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"uploads": uploads, "judge_configured": judge_configured(), "query_string": query.urlencode(),

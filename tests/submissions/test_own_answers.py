@@ -154,13 +154,13 @@ def test_the_page_costs_the_same_number_of_queries_for_3_or_30_answers(client, w
             judge(answer, primary, "accept", 0.9)
             AnswerAssessment.objects.create(answer=answer, p_correct=0.9, method="one-coin", reviews=2)
 
-    # session, user, entries, newest answer, upload counts, judge configured, sites, count, page,
-    # primary validations, unread notifications
+    # session, user, entries (with their newest answer), upload counts, judge configured, sites,
+    # count, page, primary validations, unread notifications
     add(3, 0)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         client.get(URL)
     add(27, 3)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
 
 
