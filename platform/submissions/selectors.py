@@ -115,6 +115,13 @@ class UploadProgress:
         return {state: self.states.get(state, 0) for state in ValidationState.values}
 
 
+def primary_judges_new_answers() -> bool:
+    """Whether new answers get a validation state at all: the primary validator runs on them."""
+    from evaluation.models import ValidatorConfig
+
+    return ValidatorConfig.objects.filter(is_primary=True, runs_on_new_answers=True).exists()
+
+
 def latest_upload(entries: list[ModelEntry]) -> list[UploadProgress]:
     """Progress of the latest upload to these entries (own_entries), per entry: one query over
     the answers in the window up to the newest one, by the (entry, submitted_at) index."""

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.selectors import judge_configured
 from common.errors import DomainError
 from common.roles import builder_required
 from submissions import selectors, services
@@ -91,7 +90,7 @@ def answers(request):
     uploads = selectors.latest_upload(entries)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"uploads": uploads, "judge_configured": judge_configured(), "query_string": query.urlencode(),
+    context = {"uploads": uploads, "judge_configured": selectors.primary_judges_new_answers(), "query_string": query.urlencode(),
                "waiting": sum(upload.waiting for upload in uploads)}  # fmt: skip
     response = _answers_response(request, entries, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])

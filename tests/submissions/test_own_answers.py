@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from evaluation.models import Validation, ValidationResult
+from evaluation.models import Validation, ValidationResult, ValidatorConfig
 from evaluation.services import validator_config_save
 from reviews.models import AnswerAssessment
 from submissions.models import Answer
@@ -187,10 +187,14 @@ def test_the_latest_upload_shows_how_many_answers_still_wait_for_validation(clie
     assert "5 of 5 through validation" in done and "every 3s" not in done
 
 
-def test_pending_answers_without_any_judge_say_so_and_are_not_polled(client, world):
+def test_pending_answers_without_a_primary_judge_on_new_answers_say_so_and_are_not_polled(client, world):
     make_answer(world["mine"], world["math"], "Waiting forever")
-    text = logged_in(client, world["alice"]).get(URL).content.decode()
-    assert "No validator runs on new answers" in text and "every 3s" not in text
+    client = logged_in(client, world["alice"])
+    for judges in ({}, {"is_primary": True}, {"runs_on_new_answers": True}):  # none; primary, not on new; not primary
+        validator_config_save(name="judge", config=scripted_config("[[Y]]"), actor=None, **judges,
+                              instance=ValidatorConfig.objects.filter(name="judge").first())  # fmt: skip
+        text = client.get(URL).content.decode()
+        assert "No primary validator runs on new answers" in text and "every 3s" not in text, judges
 
 
 def test_builders_find_the_page_from_the_header_and_their_profile(client, world, expert):
