@@ -152,6 +152,7 @@ class OwnAnswerRow:
     primary: object | None  # the primary validator's newest Validation (with .result), if any
     show_validation: bool
     show_assessment: bool
+    waiting: object  # evaluation.selectors.WaitingFor: what its validation waits for
 
 
 def own_answer_rows(answers: list[Answer], viewer: User) -> list[OwnAnswerRow]:
@@ -159,15 +160,19 @@ def own_answer_rows(answers: list[Answer], viewer: User) -> list[OwnAnswerRow]:
     for the answers' owner it hides nothing, but the page does not decide that itself. P(correct)
     is shown once experts have resolved the answer, as on the question page (an interim estimate
     of an answer still in review is shown to no one)."""
+    from evaluation.selectors import answer_waiting_for, primary_validator
     from reviews.selectors import OPEN_REVIEW_STATES, question_blindness
 
     blind = question_blindness(answers, viewer)
+    judge = primary_validator()
     return [
         OwnAnswerRow(
             answer=answer,
             primary=answer.primary_validations[0] if answer.primary_validations else None,
             show_validation=blind[answer.pk]["show_validation"],
             show_assessment=answer.review_state not in OPEN_REVIEW_STATES and hasattr(answer, "assessment"),
+            waiting=answer_waiting_for(answer, show_validation=blind[answer.pk]["show_validation"],
+                                       primary=judge, validations=answer.primary_validations),
         )
         for answer in answers
         if answer.model_entry.owner_id == viewer.pk  # the queryset already holds only these

@@ -108,7 +108,8 @@ def test_each_answer_shows_the_primary_verdict_its_cost_and_the_experts_state(cl
     assert "Verified correct" in rows["Verified one"] and "P(correct) 0.97 from 2 reviews" in rows["Verified one"]
     assert "primary-judge: reject · score 0.20" in rows["Under review"]
     assert "P(correct)" not in rows["Under review"] and "experts have not resolved it yet" in rows["Under review"]
-    assert "Validation: Pending" in rows["Not judged yet"] and "no primary validator has taken it up" in rows["Not judged yet"]
+    assert "Validation: Pending" in rows["Not judged yet"]
+    assert "not queued — primary-judge (the primary validator) has not judged this answer" in rows["Not judged yet"]
 
 
 def test_filters_by_entry_site_and_state(client, world):
@@ -155,12 +156,13 @@ def test_the_page_costs_the_same_number_of_queries_for_3_or_30_answers(client, w
             AnswerAssessment.objects.create(answer=answer, p_correct=0.9, method="one-coin", reviews=2)
 
     # session, user, entries (with their newest answer), upload counts, judge configured, sites,
-    # count, page, primary validations, unread notifications
+    # count, page, primary validations, the primary validator and its sites (what each answer waits
+    # for), unread notifications
     add(3, 0)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         client.get(URL)
     add(27, 3)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         assert client.get(URL).status_code == 200
 
 
