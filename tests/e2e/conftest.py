@@ -48,3 +48,19 @@ def eager_tasks():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+FACTORY_PASSWORD = "correct horse battery"  # noqa: S105 - tests.factories.UserFactory's
+
+
+def logged_in_page(browser, live_server, username, *, width=1280, height=900, password=FACTORY_PASSWORD):
+    """A new browser context at this viewport, signed in as `username` through the login form;
+    the page's JavaScript errors collect in `page.js_errors`."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    return page

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from accounts.services import user_set_role
 from catalog.models import Question, QuestionState
 from curation.models import Candidate
+from tests.e2e.conftest import logged_in_page
 from tests.factories import QuestionFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,13 +29,8 @@ def test_a_curator_approves_and_rejects_candidates(browser, live_server):
     passed(keep)
     passed(drop, model=20.0)
 
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("cora")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    page = logged_in_page(browser, live_server, "cora")
+    errors = page.js_errors
     page.get_by_role("link", name="Curation").click()
 
     row = page.get_by_role("row").filter(has_text="Does the sequence converge?")

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from accounts.services import user_set_role
 from evaluation.services import validator_config_save
 from submissions.models import Answer
+from tests.e2e.conftest import logged_in_page
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -22,13 +23,8 @@ def test_a_curator_replays_the_answers_a_new_judge_has_not_seen(browser, live_se
     for n in range(2):
         Answer.objects.create(question=question, model_entry=ModelEntryFactory(name=f"model-{n}"),
                               text=f"Answer {n}.", content_hash=str(n))  # fmt: skip
-    page = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("cora")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    page = logged_in_page(browser, live_server, "cora", width=375, height=800)
+    errors = page.js_errors
 
     page.goto(f"{live_server.url}/questions/{question.pk}/")
     expect(page.locator('[data-waiting="no_judge"]')).to_have_count(2)

@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import logged_in_page
 from tests.factories import UserFactory
 from tests.support.receiver import Receiver
 
@@ -20,13 +21,8 @@ def test_a_builder_registers_tests_and_redelivers_a_webhook(
     browser, live_server, receiver, eager_tasks, tmp_path
 ):
     UserFactory(username="bea", is_builder=True)
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("bea")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    page = logged_in_page(browser, live_server, "bea")
+    errors = page.js_errors
 
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("URL").fill(receiver.url())
