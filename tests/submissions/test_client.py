@@ -310,3 +310,12 @@ def test_the_installed_console_script_runs():
     assert help_text.returncode == 0, help_text.stderr
     assert help_text.stdout.startswith("usage: quorum-client upload")
     assert "--allow-model-mismatch" in help_text.stdout and "exit status:" in help_text.stdout
+
+
+def test_the_image_build_copies_the_client_before_installing_the_project():
+    """pyproject.toml installs client/quorum_client.py: without it, building the project fails."""
+    stages = (ROOT / "Dockerfile").read_text().split("\nFROM ")[1:]
+    assert len(stages) == 2
+    for stage in stages:
+        install = stage.index("pip wheel" if "pip wheel" in stage else "/venv/bin/pip install")
+        assert "\nCOPY client " in stage[:install], stage[:install]
