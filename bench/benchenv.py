@@ -22,6 +22,8 @@ def say(message: str) -> None:
 
 def ensure_database(url: str) -> None:
     """Create the benchmark's database if it is missing (never the site's or the tests' own)."""
+    if url.startswith("sqlite:"):
+        return  # SQLite creates its file on the first connection
     import psycopg
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo

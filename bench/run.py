@@ -30,6 +30,7 @@ BENCHES = [
     ("review POST", "review_bench.py", ["--reviews", "400"]),
     ("bulk submission", "bulk_submit.py", ["--rounds", "3"]),
     ("validation pipeline", "pipeline_bench.py", ["--rows", "3000", "--answers", "300", "--prefork-answers", "0"]),
+    ("embedded broker", "broker_bench.py", ["--rounds", "1", "--no-old-filesystem"]),
     ("validators", "validators_bench.py", ["--rounds", "2"]),
     ("leaderboards", "leaderboard_bench.py", ["--answers", "200000", "--requests", "5"]),
     ("GPU scorer", "gpu_smoke.py", []),

@@ -25,7 +25,8 @@ def load(tmp_path, **env):
         "DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS",
         "QUORUM_PRODUCTION", "DJANGO_SETTINGS_MODULE",
     }}  # fmt: skip
-    clean.update(env, QUORUM_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    clean.update(QUORUM_ENV_FILE="", QUORUM_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    clean.update(env)
     clean["PYTHONPATH"] = f"{ROOT / 'platform'}:{ROOT}"
     result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=tmp_path, env=clean, capture_output=True, text=True
@@ -38,11 +39,11 @@ def loaded(result) -> dict:
     return json.loads(result.stdout)
 
 
-def test_embedded_defaults_are_sqlite_and_the_filesystem_broker(tmp_path):
+def test_embedded_defaults_are_sqlite_and_the_spool_broker(tmp_path):
     config = loaded(load(tmp_path, DEBUG="true"))
     assert config["engine"] == "django.db.backends.sqlite3"
     assert config["name"] == str(tmp_path / "quorum.sqlite3")
-    assert config["broker"] == "filesystem://localhost//"
+    assert config["broker"] == "spool://localhost//"
     assert config["debug"] is True
 
 

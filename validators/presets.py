@@ -74,8 +74,22 @@ PRESETS: dict[str, dict] = {
     "demo-local": {
         "name": "demo-local",
         "description": (
-            "CPU demo: the tiny SmolLM2-135M model in-process (llama.cpp, extra 'llm-local'), "
-            "vanilla check. Its verdicts are plumbing, not judgement."
+            "CPU demo: the tiny SmolLM2-135M model behind a local llama.cpp OpenAI-compatible "
+            "server (what `make demo` starts at 127.0.0.1:8001), vanilla check. Its verdicts "
+            "are plumbing, not judgement."
+        ),
+        "judges": {"default": {"kind": "openai", "model": "smollm2", "profile": "llamacpp",
+                               "base_url": "http://127.0.0.1:8001/v1", "timeout_s": 120,
+                               "max_concurrency": 2,
+                               "params": {"max_tokens": 48, "temperature": 0.0, "seed": 0}}},
+        "defaults": {"parse_retries": 1},
+        "pipeline": "vanilla",
+    },
+    "demo-inprocess": {
+        "name": "demo-inprocess",
+        "description": (
+            "The same tiny SmolLM2-135M judge in-process (llama.cpp bindings, extra 'llm-local'), "
+            "no server. Its verdicts are plumbing, not judgement."
         ),
         "judges": {"default": {"kind": "llama_cpp", "model": "smollm2", "n_ctx": 2048,
                                "params": {"max_tokens": 48, "temperature": 0.0, "seed": 0}}},

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from celery import Celery
 
+from workers import spool  # noqa: F401 - registers the embedded broker's spool:// transport
 from workers.queues import DEFAULT, TASK_QUEUES, TASK_ROUTES
 from workers.schedule import beat_schedule
 
@@ -38,12 +39,20 @@ def _configure_from_settings(sender: Celery, **_: object) -> None:
         sweep_every_s=settings.QUORUM_SWEEP_EVERY_S, leaderboard_every_s=settings.QUORUM_LEADERBOARD_REFRESH_S,
         recheck_every_s=settings.QUORUM_SE_RECHECK_EVERY_S, refit_every_s=settings.QUORUM_REVIEW_REFIT_S,
     )
-    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        return
-    folder = Path(settings.CELERY_BROKER_DIR)
+    folder_options = embedded_broker_options(settings.CELERY_BROKER_URL, Path(settings.CELERY_BROKER_DIR))
+    if folder_options:
+        sender.conf.broker_transport_options = folder_options
+
+
+def embedded_broker_options(url: str, folder: Path) -> dict:
+    """Where a broker that is a folder keeps its files; nothing for a broker server."""
+    if url.startswith("spool://"):
+        return {"folder": str(folder)}
+    if not url.startswith("filesystem://"):
+        return {}
     for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    sender.conf.broker_transport_options = {
+    return {
         "data_folder_in": str(folder / "out"),
         "data_folder_out": str(folder / "out"),
         "processed_folder": str(folder / "processed"),

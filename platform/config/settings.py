@@ -1,6 +1,6 @@
 """Quorum settings, read from the environment (see the README's configuration table).
 
-With nothing set, Quorum runs on SQLite and Celery's file-system broker in ./var.
+With nothing set, Quorum runs on SQLite and the embedded broker (workers/spool.py) in ./var.
 """
 
 from csp.constants import NONE, SELF
@@ -152,10 +152,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "quorum@localhost")
 # The site's public address, for links in emails.
 QUORUM_SITE_URL = env.str("QUORUM_SITE_URL", "http://127.0.0.1:8000")
 
-# Celery: the file-system broker needs no server; set CELERY_BROKER_URL for Redis/RabbitMQ.
+# Celery: the embedded broker (a folder, workers/spool.py) needs no server; set
+# CELERY_BROKER_URL for Redis/RabbitMQ.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default_broker_url())
 CELERY_BROKER_DIR = env.path("QUORUM_BROKER_DIR", VAR_DIR / "broker")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The demo's local judge: run_embedded serves SmolLM2-135M through llama.cpp's
+# OpenAI-compatible server at this address, and seed_demo points the demo validator at it.
+QUORUM_DEMO_JUDGE = env.bool("QUORUM_DEMO_JUDGE", True)
+QUORUM_DEMO_JUDGE_ADDR = env.str("QUORUM_DEMO_JUDGE_ADDR", "127.0.0.1:8001", validate=validate.Regexp(r"^[\w.\-\[\]:]+:\d+$"))
 # Seconds a published validation may take before the sweeper publishes it again.
 QUORUM_VALIDATION_LEASE_S = env.int("QUORUM_VALIDATION_LEASE_S", 7200)
 # First back-off (doubling per attempt) after a transient judge failure; after a broker failure.

@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("QUORUM_ENV_FILE", "")  # a developer's .env never leaks into the tests
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("QUORUM_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 

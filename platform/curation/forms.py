@@ -79,8 +79,14 @@ class HarvestForm(forms.ModelForm):
                    "todate": forms.DateInput(attrs={"type": "date"})}  # fmt: skip
 
 
+NO_JUDGE = ("No judge is configured, so nothing can pre-screen: add a validator config in the admin "
+            "(Validator configs, from a preset, pointing at any OpenAI-compatible endpoint); its judge "
+            "does the screening.")  # fmt: skip
+
+
 class ScreenForm(forms.Form):
     validator = forms.ModelChoiceField(queryset=ValidatorConfig.objects.all(),
+                                       error_messages={"required": "Choose the validator whose judge pre-screens."},
                                        help_text="Its judge (backend and model) does the screening.")  # fmt: skip
     site = forms.ModelChoiceField(queryset=Site.objects.all(), required=False, to_field_name="slug",
                                   empty_label="All sites")  # fmt: skip
@@ -92,6 +98,11 @@ class ScreenForm(forms.Form):
     max_expert_solvable = forms.FloatField(min_value=0, max_value=100,
                                            initial=ScreenSettings.max_expert_solvable,
                                            label="Expert-solvability ceiling (mean, 0-100)")  # fmt: skip
+
+    def clean(self):
+        if not ValidatorConfig.objects.exists():
+            raise forms.ValidationError(NO_JUDGE)
+        return super().clean()
 
     def screen_settings(self) -> ScreenSettings:
         data = self.cleaned_data

@@ -15,6 +15,7 @@ from curation.models import (
     SourceFlag,
     SourceStatus,
 )
+from evaluation.models import ValidatorConfig
 from reviews.models import AuditEntry
 
 QUEUE_VIEWS = {
@@ -95,3 +96,13 @@ def source_flags(limit: int = 100) -> list[SourceStatus]:
         SourceStatus.objects.filter(flag=SourceFlag.FLAGGED)
         .select_related("question__site").order_by("-checked_at")[:limit]
     )  # fmt: skip
+
+
+def screen_judges() -> list[ValidatorConfig]:
+    """Fresh each request (a form class's queryset, once iterated, would keep its first rows)."""
+    return list(ValidatorConfig.objects.order_by("name"))
+
+
+def screen_judges_exist() -> bool:
+    """The pre-screen borrows a validator config's judge: without one it cannot run."""
+    return ValidatorConfig.objects.exists()

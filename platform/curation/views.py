@@ -9,6 +9,7 @@ from common.errors import DomainError
 from common.roles import curator_required
 from curation import selectors, services
 from curation.forms import (
+    NO_JUDGE,
     ApplyPresetForm,
     BulkForm,
     CandidateForm,
@@ -39,7 +40,7 @@ def queue(request):
         "view": view, "views": selectors.QUEUE_VIEWS, "view_label": selectors.QUEUE_VIEWS[view], "site": site,
         "page": selectors.queue_page(selectors.candidate_queue(view, site=site), request.GET.get("page")),
         "counts": selectors.queue_counts(), "flags": selectors.source_flags(),
-        "reject_form": RejectForm(), "validators": BulkForm.base_fields["validator"].queryset,
+        "reject_form": RejectForm(), "validators": selectors.screen_judges(),
     }  # fmt: skip
     template = "curation/queue.html#candidates" if request.htmx and request.method == "GET" else "curation/queue.html"
     return render(request, template, context)
@@ -49,7 +50,8 @@ def _bulk(request, data) -> None:
     questions = list(data["selected"])
     if data["action"] == "screen":
         if data["validator"] is None:
-            messages.error(request, "Choose the validator whose judge pre-screens.")
+            judges = selectors.screen_judges_exist()
+            messages.error(request, "Choose the validator whose judge pre-screens." if judges else NO_JUDGE)
             return
         try:
             job = services.screen_job_start(validator=data["validator"], actor=request.user,
@@ -153,8 +155,13 @@ def pipeline(request):
         else:
             return redirect("curation:pipeline")
     services.preset_uq_default()
+    has_judge = selectors.screen_judges_exist()
+    if not has_judge:  # the form shows, switched off, beside the notice that says why
+        for field in forms["screen"].fields.values():
+            field.disabled = True
     context = {"forms": forms, "presets": selectors.presets(), "runs": selectors.filter_runs(),
-               "harvests": selectors.harvest_jobs(), "screens": selectors.screen_jobs()}  # fmt: skip
+               "harvests": selectors.harvest_jobs(), "screens": selectors.screen_jobs(),
+               "has_judge": has_judge}  # fmt: skip
     template = "curation/pipeline.html#jobs" if request.htmx and request.method == "GET" else "curation/pipeline.html"
     status = 400 if request.method == "POST" else 200
     return render(request, template, context, status=status)

@@ -27,6 +27,7 @@ from evaluation.models import (
     ValidationState,
     ValidatorConfig,
 )
+from evaluation.selectors import answers_unjudged
 from submissions.models import Answer
 from webhooks.services import webhook_answer_validated
 
@@ -294,7 +295,10 @@ def validation_rerun(*, validations: QuerySet[Validation]) -> int:
 
 @transaction.atomic
 def replay_start(*, validator: ValidatorConfig, actor: User | None, filters: dict) -> Replay:
-    answers = Answer.objects.all()
+    """Judge existing answers. `filters`: site (slug), model_entry (id), submitted_after, and
+    unjudged (true: only the answers of the config's sites that nothing will judge under its
+    hash, see `answers_unjudged`; their cancelled validations are reopened)."""
+    answers = answers_unjudged(validator) if filters.get("unjudged") else Answer.objects.all()
     if filters.get("site"):
         answers = answers.filter(question__site__slug=filters["site"])
     if filters.get("model_entry"):
@@ -303,12 +307,41 @@ def replay_start(*, validator: ValidatorConfig, actor: User | None, filters: dic
         answers = answers.filter(submitted_at__gte=filters["submitted_after"])
     replay = Replay.objects.create(validator=validator, created_by=actor, filters=filters)
     created = validations_create(answers=answers, validator=validator, replay=replay)
+    if filters.get("unjudged"):
+        created += _validations_reopen_cancelled(answers=answers, validator=validator, replay=replay)
     if not created:
         raise DomainError("Every matching answer already has a result from this config.")
     replay.total = len(created)
     replay.save(update_fields=["total"])
     transaction.on_commit(lambda: validations_dispatch(created))
     return replay
+
+
+def _validations_reopen_cancelled(*, answers: QuerySet[Answer], validator: ValidatorConfig, replay: Replay) -> list[int]:
+    """Cancelled validations (never judged) of these answers join this replay, as fresh work."""
+    reopened = Validation.objects.filter(
+        config_hash=validator.config_hash, state=ValidationState.CANCELLED, result__isnull=True,
+        answer_id__in=answers.values("pk"),
+    )  # fmt: skip
+    ids = list(reopened.values_list("pk", flat=True))
+    Validation.objects.filter(pk__in=ids).update(
+        state=ValidationState.PENDING, attempts=0, last_error="", replay=replay,
+        next_attempt_at=timezone.now() + timedelta(seconds=settings.QUORUM_BROKER_RETRY_S),
+    )  # fmt: skip
+    return ids
+
+
+@transaction.atomic
+def replay_unjudged_start(*, validator: ValidatorConfig, actor: User | None) -> tuple[Replay, bool]:
+    """Replay a config over the answers it has not judged: (the replay, whether it is new).
+    Asked again while that replay runs and nothing new is unjudged, it answers the same replay."""
+    ValidatorConfig.objects.select_for_update().filter(pk=validator.pk).first()  # one at a time per config
+    if answers_unjudged(validator).exists():
+        return replay_start(validator=validator, actor=actor, filters={"unjudged": True}), True
+    running = validator.replays.filter(status=ReplayStatus.RUNNING, filters__unjudged=True).first()
+    if running is not None:
+        return running, False
+    raise DomainError(f"Every answer for {validator.name} has a verdict from it or is queued for one.")
 
 
 @transaction.atomic

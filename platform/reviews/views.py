@@ -11,6 +11,7 @@ from common import ratelimit
 from common.errors import DomainError
 from common.rendering import render_user_content
 from common.roles import curator_required, expert_required
+from evaluation.selectors import answer_waiting_for
 from reviews import selectors, services
 from reviews.forms import AdjudicationForm, CommentForm, ExpertRequestForm, FlagForm, ReviewForm
 from reviews.models import ExpertRequest, QuestionFlag
@@ -40,6 +41,7 @@ def claim_next(request):
 def _review_context(request, answer: Answer, form=None) -> dict:
     mine = next((r for r in answer.reviews.all() if r.expert_id == request.user.pk), None)
     site = answer.question.site
+    visibility = selectors.blindness(site, reviewing=not mine)
     return {
         "answer": answer,
         "question": answer.question,
@@ -52,7 +54,8 @@ def _review_context(request, answer: Answer, form=None) -> dict:
         ] if mine else [],
         "comments": [(c, render_user_content(c.body)) for c in answer.comments.select_related("author")] if mine else [],
         "comment_form": CommentForm(),
-        **selectors.blindness(site, reviewing=not mine),
+        "waiting_for": answer_waiting_for(answer, show_validation=visibility["show_validation"]),
+        **visibility,
     }  # fmt: skip
 
 

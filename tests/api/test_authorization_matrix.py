@@ -7,6 +7,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, user_set_role
 from curation.services import preset_uq_default
+from evaluation.models import Replay
+from evaluation.services import validator_config_save
 from leaderboards.models import Export
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
@@ -33,8 +35,11 @@ def world(db):
     delivery = endpoint_send_test(endpoint=endpoint, actor=users["builder"])  # never sent: no commit here
     draft = QuestionFactory(site=question.site, source="uq", external_id="uq3", state="draft")
     preset = preset_uq_default()
+    judge = validator_config_save(name="judge", actor=None, is_primary=True, config={
+        "judges": {"default": {"kind": "scripted", "model": "s", "default": "[[Y]]"}}, "pipeline": "vanilla"})  # fmt: skip
+    replay = Replay.objects.create(validator=judge, status="cancelled")
     return {"users": users, "question": question, "draft": draft, "preset": preset, "entry": entry, "answer": answer, "export": export,
-            "endpoint": endpoint, "delivery": delivery}  # fmt: skip
+            "endpoint": endpoint, "delivery": delivery, "judge": judge, "replay": replay}  # fmt: skip
 
 
 def api_client(world, persona) -> APIClient:
@@ -48,6 +53,7 @@ def api_client(world, persona) -> APIClient:
 
 def api_cases(world):
     q, e, a, x = world["question"].pk, world["entry"].pk, world["answer"].pk, world["export"].pk
+    v, r = world["judge"].pk, world["replay"].pk
     bulk = {"model_entry": e, "answers": [{"question_id": "uq2", "answer": "new"}]}
     #            method  path                              body                    anon builder other expert curator
     return [
@@ -66,6 +72,9 @@ def api_cases(world):
         ("post", "/api/v1/exports/", {"format": "csv"}, (401, 202, 202, 202, 202)),
         ("get", f"/api/v1/exports/{x}/", None, (401, 200, 404, 404, 404)),
         ("get", f"/api/v1/exports/{x}/download/", None, (401, 404, 404, 404, 404)),  # cancelled: no file
+        ("get", f"/api/v1/validators/{v}/unjudged/", None, (401, 403, 403, 403, 200)),
+        ("post", f"/api/v1/validators/{v}/replay-unjudged/", None, (401, 403, 403, 403, 202)),
+        ("get", f"/api/v1/replays/{r}/", None, (401, 403, 403, 403, 200)),
     ]
 
 
@@ -107,6 +116,7 @@ def page_client(world, persona) -> Client:
         ("/reviews/", (302, 404, 404, 200, 404)),
         ("/reviews/curation/", (302, 404, 404, 404, 200)),
         ("/curation/validation/", (302, 404, 404, 404, 200)),
+        ("/curation/validation/validators/{judge}/replay-unjudged/", (302, 404, 404, 404, 405)),  # POST only
         ("/curation/", (302, 404, 404, 404, 200)),
         ("/curation/pipeline/", (302, 404, 404, 404, 200)),
         ("/curation/candidates/new/", (302, 404, 404, 404, 200)),
@@ -129,6 +139,7 @@ def page_client(world, persona) -> Client:
 )
 def test_page_authorization_matrix(world, path, expected):
     url = path.format(q=world["question"].pk, x=world["export"].pk, endpoint=world["endpoint"].pk,
-                      delivery=world["delivery"].pk, draft=world["draft"].pk, preset=world["preset"].pk)  # fmt: skip
+                      delivery=world["delivery"].pk, draft=world["draft"].pk, preset=world["preset"].pk,
+                      judge=world["judge"].pk)  # fmt: skip
     got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
     assert got == expected

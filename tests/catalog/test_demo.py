@@ -44,3 +44,40 @@ def test_demo_logins_work(client):
     seed()
     assert client.login(username="builder", password="quorum-builder")
     assert client.get("/accounts/profile/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_judge_is_the_local_server_and_catches_up_on_earlier_answers(settings, monkeypatch):
+    from common import localjudge
+    from evaluation.models import Validation, ValidatorConfig
+
+    monkeypatch.setattr(localjudge, "missing_packages", lambda: [])  # as after make setup-llm
+    settings.QUORUM_DEMO_JUDGE = False
+    assert "No demo judge" in seed()
+    assert not ValidatorConfig.objects.exists()
+    answers = Answer.objects.count()
+
+    settings.QUORUM_DEMO_JUDGE = True
+    settings.QUORUM_DEMO_JUDGE_ADDR = "127.0.0.1:18001"
+    out = seed()
+    judge = ValidatorConfig.objects.get(name="demo-local")
+    spec = judge.config["judges"]["default"]
+    assert (spec["kind"], spec["base_url"]) == ("openai", "http://127.0.0.1:18001/v1")
+    assert judge.is_primary and judge.demo_judge and judge.runs_on_new_answers
+    assert f"{answers} earlier answers queued" in out
+    assert Validation.objects.filter(config_hash=judge.config_hash).count() == answers
+
+    settings.QUORUM_DEMO_JUDGE_ADDR = "127.0.0.1:18002"  # moved: same judge, same hash, nothing re-run
+    assert "0 earlier answers queued" in seed()
+    judge.refresh_from_db()
+    assert judge.config["judges"]["default"]["base_url"] == "http://127.0.0.1:18002/v1"
+    assert ValidatorConfig.objects.count() == 1
+    assert Validation.objects.count() == answers
+
+
+@pytest.mark.django_db
+def test_without_the_local_model_the_demo_says_how_to_install_it(monkeypatch):
+    from common import localjudge
+
+    monkeypatch.setattr(localjudge, "missing_packages", lambda: ["llama-cpp-python"])
+    assert "make setup-llm" in seed()

@@ -135,7 +135,7 @@ def test_cli_against_the_server(llama_server, tmp_path):
 
 
 def test_in_process_llama_cpp_backend():
-    verdict = validators.judge(QUESTION, ANSWER, "demo-local",
+    verdict = validators.judge(QUESTION, ANSWER, "demo-inprocess",
                                overrides={"judges.default.params.max_tokens": "16"})  # fmt: skip
     check_accounting(verdict)
-    assert verdict["config_name"] == "demo-local"
+    assert verdict["config_name"] == "demo-inprocess"

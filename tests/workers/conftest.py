@@ -61,22 +61,14 @@ def purge_queues() -> None:
                 conn.default_channel.queue_purge(name)
 
 
-def filesystem_options(folder: Path) -> dict:
-    for sub in ("out", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    return {"data_folder_in": str(folder / "out"), "data_folder_out": str(folder / "out"),
-            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control")}  # fmt: skip
-
-
 @contextlib.contextmanager
 def broker_of_its_own(folder: Path):
-    """With the file-system broker, a test's workers and this process share a fresh folder:
-    nothing an earlier test published waits in line before this test's messages (that broker
-    hands a worker about one message a second)."""
-    from workers.celery_app import app
+    """With a broker that is a folder, a test's workers and this process share a fresh one:
+    nothing an earlier test published waits in line before this test's messages."""
+    from workers.celery_app import app, embedded_broker_options
 
     before = dict(app.conf.broker_transport_options)
-    app.conf.broker_transport_options = {**before, **filesystem_options(folder)}
+    app.conf.broker_transport_options = {**before, **embedded_broker_options(settings.CELERY_BROKER_URL, folder)}
     fresh_connections(app)
     try:
         yield
@@ -109,7 +101,9 @@ def workers(transactional_db, settings, tmp_path):
         "QUORUM_SWEEP_EVERY_S": "1",
     }
     own_broker = contextlib.nullcontext()
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+    from workers.celery_app import embedded_broker_options
+
+    if embedded_broker_options(settings.CELERY_BROKER_URL, tmp_path / "broker"):
         env["QUORUM_BROKER_DIR"] = str(tmp_path / "broker")
         own_broker = broker_of_its_own(tmp_path / "broker")
     with own_broker:
@@ -131,3 +125,16 @@ def wait_for(predicate, *, timeout_s: float, what: str):
 
     states = list(Validation.objects.values_list("pk", "state", "attempts", "last_error"))
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; validations: {states}")
+
+
+@pytest.fixture
+def embedded_broker(settings):
+    """The embedded spool:// broker for this test, whatever broker the suite runs on (CI: Redis)."""
+    from workers.celery_app import app
+
+    before = app.conf.broker_url
+    settings.CELERY_BROKER_URL = app.conf.broker_url = "spool://localhost//"
+    fresh_connections(app)
+    yield
+    app.conf.broker_url = before
+    fresh_connections(app)

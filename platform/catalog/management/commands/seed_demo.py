@@ -16,11 +16,16 @@ class Command(BaseCommand):
             f"{questions.unchanged} unchanged. Demo answers: {outcome.answers_created} created."
         )
         if outcome.judge:
-            self.stdout.write(f"Demo judge: {outcome.judge.name} (SmolLM2-135M on the CPU; its verdicts are not meaningful).")
+            judge = outcome.judge.config["judges"]["default"]["base_url"]
+            self.stdout.write(
+                f"Demo judge: {outcome.judge.name}, SmolLM2-135M at {judge} (its verdicts are not "
+                f"meaningful); {outcome.judge_catch_up} earlier answers queued for it."
+            )
         else:
             self.stdout.write(
-                "No demo judge: install the local model (make setup-llm) or add a validator config "
-                "pointing at an OpenAI-compatible endpoint in the admin."
+                "No demo judge: the local model is not installed or QUORUM_DEMO_JUDGE is false "
+                "(install it with make setup-llm), or add a validator config pointing at an "
+                "OpenAI-compatible endpoint in the admin."
             )
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password — roles):"))
         for user in outcome.users:
