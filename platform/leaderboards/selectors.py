@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, TextChoices
 from django.db.models.functions import Coalesce
 
 from evaluation.models import ValidatorConfig
@@ -23,6 +23,14 @@ from submissions.models import ModelEntry, ReviewState, ValidationState
 RESOLVED = (ReviewState.VERIFIED_CORRECT, ReviewState.VERIFIED_INCORRECT)
 
 
+class RankStatus(TextChoices):
+    """Why a model leaderboard row has a rank or not."""
+
+    RANKED = "ranked", "Ranked"
+    TIED = "tied", "Ties with every other reviewed model: no rank"
+    NOT_YET_REVIEWED = "not_yet_reviewed", "Not yet reviewed: no expert-resolved answer"
+
+
 @dataclass
 class ModelRow:
     entry: ModelEntry
@@ -33,7 +41,16 @@ class ModelRow:
     confirmed: Proportion
     pass_rates: dict[str, float] = field(default_factory=dict)
     rate_cells: list[float | None] = field(default_factory=list)
-    rank: int = 0
+    rank: int | None = None
+    status: str = RankStatus.NOT_YET_REVIEWED
+
+    @property
+    def reviewed(self) -> bool:
+        return self.resolved > 0
+
+    @property
+    def status_label(self) -> str:
+        return RankStatus(self.status).label
 
     @property
     def provisional(self) -> bool:
@@ -82,10 +99,20 @@ def model_leaderboard(filters: dict) -> list[ModelRow]:
         )
         for c in counts
     ]  # fmt: skip
-    rows.sort(key=lambda r: (-(r.verified_correct.estimate or 0), -r.submitted, r.entry.pk))
-    for row, rank in zip(rows, tied_ranks([r.verified_correct for r in rows]), strict=True):
-        row.rank = rank
+    rows.sort(key=lambda r: (not r.reviewed, -(r.verified_correct.estimate or 0), -r.submitted, r.entry.pk))
+    _rank(rows)
     return rows
+
+
+def _rank(rows: list[ModelRow]) -> None:
+    """Ranks among the entries experts reviewed, and only where they say something: an entry
+    without an expert-resolved answer has none, and when every reviewed entry ties (or only one
+    was reviewed) no row gets one."""
+    reviewed = [row for row in rows if row.reviewed]
+    ranks = tied_ranks([row.verified_correct for row in reviewed])
+    meaningful = len(set(ranks)) > 1
+    for row, rank in zip(reviewed, ranks, strict=True):
+        row.rank, row.status = (rank, RankStatus.RANKED) if meaningful else (None, RankStatus.TIED)
 
 
 def _pass_rates(filters: dict) -> dict[int, dict[str, float]]:
@@ -97,6 +124,95 @@ def _pass_rates(filters: dict) -> dict[int, dict[str, float]]:
     for r in results:
         rates.setdefault(r["model_entry"], {})[r["validator__name"]] = r["accepted"] / r["judged"]
     return rates
+
+
+# --- one model entry's page ---------------------------------------------------------------
+
+JUDGED = (ValidationState.PASSED, ValidationState.FAILED, ValidationState.ABSTAINED)
+
+
+@dataclass
+class EntryFigures:
+    """A model entry's answers counted by validation and review state (all sites, or one)."""
+
+    site_slug: str = ""
+    site_name: str = ""
+    validation: dict[str, int] = field(default_factory=dict)
+    review: dict[str, int] = field(default_factory=dict)
+
+    def add(self, validation_state: str, review_state: str, answers: int) -> None:
+        self.validation[validation_state] = self.validation.get(validation_state, 0) + answers
+        self.review[review_state] = self.review.get(review_state, 0) + answers
+
+    @property
+    def submitted(self) -> int:
+        return sum(self.validation.values())
+
+    @property
+    def judged(self) -> int:
+        return sum(self.validation.get(state, 0) for state in JUDGED)
+
+    @property
+    def correct(self) -> int:
+        return self.review.get(ReviewState.VERIFIED_CORRECT, 0)
+
+    @property
+    def incorrect(self) -> int:
+        return self.review.get(ReviewState.VERIFIED_INCORRECT, 0)
+
+    @property
+    def resolved(self) -> int:
+        return self.correct + self.incorrect
+
+    @property
+    def pass_rate(self) -> Proportion:
+        """Accepted by the primary validator (the answers' validation state) over those it judged."""
+        return wilson(self.validation.get(ValidationState.PASSED, 0), self.judged)
+
+    @property
+    def verified_correct(self) -> Proportion:
+        """As on the leaderboard: verified correct over the questions attempted."""
+        return wilson(self.correct, self.submitted)
+
+    @property
+    def correct_of_resolved(self) -> Proportion:
+        return wilson(self.correct, self.resolved)
+
+    @property
+    def provisional(self) -> bool:
+        return self.resolved < settings.QUORUM_LEADERBOARD_MIN_REVIEWED
+
+
+@dataclass
+class EntryDetail:
+    entry: ModelEntry
+    primary: ValidatorConfig | None
+    overall: EntryFigures
+    sites: list[EntryFigures]
+
+
+def model_entry_for_page(pk: int, viewer) -> ModelEntry | None:
+    """An entry's page is public once the entry has answers (it is on the leaderboard and the
+    question pages then); before that only its owner and curators see it."""
+    entry = ModelEntry.objects.select_related("owner").filter(pk=pk).first()
+    if entry is None:
+        return None
+    own = viewer.is_authenticated and (viewer.pk == entry.owner_id or viewer.is_curator or viewer.is_superuser)
+    return entry if own or entry.answers.exists() else None
+
+
+def model_entry_detail(entry: ModelEntry) -> EntryDetail:
+    """The entry's counts from the answer tallies, overall and per site: aggregates only, as on
+    the leaderboard, so no answer awaiting blind review is tied to the entry here."""
+    overall, by_site = EntryFigures(), {}
+    rows = AnswerTally.objects.filter(model_entry=entry).values_list(
+        "site__slug", "site__name", "validation_state", "review_state"
+    ).annotate(n=_sum("answers")).order_by("site__name")  # fmt: skip
+    for slug, name, validation_state, review_state, answers in rows:
+        overall.add(validation_state, review_state, answers)
+        by_site.setdefault(slug, EntryFigures(slug, name)).add(validation_state, review_state, answers)
+    primary = ValidatorConfig.objects.filter(is_primary=True).first()
+    return EntryDetail(entry=entry, primary=primary, overall=overall, sites=list(by_site.values()))
 
 
 @dataclass

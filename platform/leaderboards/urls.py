@@ -5,6 +5,7 @@ from leaderboards import export_views, views
 app_name = "leaderboards"
 urlpatterns = [
     path("models/", views.models, name="models"),
+    path("models/<int:pk>/", views.model_entry, name="model_entry"),
     path("validators/", views.validators, name="validators"),
     path("validators/<int:pk>/<str:config_hash>/", views.validator, name="validator"),
     path("exports/", export_views.exports, name="exports"),

@@ -7,6 +7,9 @@ from catalog.models import Site
 from evaluation.models import ValidatorConfig
 from leaderboards import charts
 from leaderboards.selectors import (
+    RankStatus,
+    model_entry_detail,
+    model_entry_for_page,
     model_leaderboard,
     tallies_as_of,
     validator_detail,
@@ -33,8 +36,18 @@ def models(request):
     validators = sorted({name for row in rows for name in row.pass_rates})
     for row in rows:
         row.rate_cells = [row.pass_rates.get(name) for name in validators]
-    return render(request, "leaderboards/models.html",
-                  {"form": form, "rows": rows, "validators": validators, "as_of": tallies_as_of()})  # fmt: skip
+    context = {"form": form, "rows": rows, "validators": validators, "as_of": tallies_as_of(),
+               "tied": [row for row in rows if row.status == RankStatus.TIED]}  # fmt: skip
+    return render(request, "leaderboards/models.html", context)
+
+
+@require_GET
+def model_entry(request, pk: int):
+    entry = model_entry_for_page(pk, request.user)
+    if entry is None:
+        raise Http404("No such model entry, or it has no answers yet.")
+    context = {"detail": model_entry_detail(entry), "as_of": tallies_as_of()}
+    return render(request, "leaderboards/model_entry.html", context)
 
 
 class ThresholdForm(forms.Form):

@@ -1,6 +1,10 @@
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
@@ -63,3 +67,44 @@ def job_cancel(request, pk: int):
 
 
 
+
+
+def builders_only(view):
+    """Log in first; then a page that says why it is not there for you (403) without the role."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_builder:
+            return render(request, "submissions/not_a_builder.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@builders_only
+@require_GET
+def answers(request):
+    """Your answers: every answer of your own model entries, whatever other roles you have."""
+    entries = selectors.own_entries(request.user)
+    uploads = selectors.latest_upload(entries)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"uploads": uploads, "judge_configured": selectors.primary_judges_new_answers(), "query_string": query.urlencode(),
+               "waiting": sum(upload.waiting for upload in uploads)}  # fmt: skip
+    response = _answers_response(request, entries, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _answers_response(request, entries, context):
+    template = "submissions/answers.html"
+    if request.htmx and request.htmx.target == "upload-progress":  # the polling progress card only
+        return render(request, template + "#progress", context)
+    filterset = selectors.own_answer_filter(request.user, request.GET, entries=entries)
+    valid = filterset.is_valid()
+    page = selectors.own_answer_page(filterset.qs if valid else filterset.queryset.none(),
+                                     page=request.GET.get("page"), per_page=settings.QUORUM_PAGE_SIZE)  # fmt: skip
+    context |= {"entries": entries, "filter": filterset, "page": page,
+                "rows": selectors.own_answer_rows(list(page.object_list), request.user)}  # fmt: skip
+    return render(request, template, context, status=200 if valid else 400)

@@ -129,6 +129,8 @@ def page_client(world, persona) -> Client:
         ("/curation/screens/1/cancel/", (302, 404, 404, 404, 405)),
         ("/curation/source-flags/1/", (302, 404, 404, 404, 405)),
         ("/builders/", (302, 200, 200, 404, 200)),
+        ("/builders/answers/", (302, 200, 200, 403, 403)),  # builders only, each their own answers
+        ("/leaderboards/models/{e}/", (200, 200, 200, 200, 200)),  # public: the entry has an answer
         ("/leaderboards/exports/", (302, 200, 200, 200, 200)),
         ("/leaderboards/exports/{x}/download/", (302, 404, 404, 404, 404)),
         ("/webhooks/", (302, 200, 200, 404, 200)),
@@ -138,8 +140,8 @@ def page_client(world, persona) -> Client:
     ],
 )
 def test_page_authorization_matrix(world, path, expected):
-    url = path.format(q=world["question"].pk, x=world["export"].pk, endpoint=world["endpoint"].pk,
-                      delivery=world["delivery"].pk, draft=world["draft"].pk, preset=world["preset"].pk,
-                      judge=world["judge"].pk)  # fmt: skip
+    url = path.format(q=world["question"].pk, e=world["entry"].pk, x=world["export"].pk,
+                      endpoint=world["endpoint"].pk, delivery=world["delivery"].pk, draft=world["draft"].pk,
+                      preset=world["preset"].pk, judge=world["judge"].pk)  # fmt: skip
     got = tuple(page_client(world, p).get(url).status_code for p in PERSONAS)
     assert got == expected

@@ -19,7 +19,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 PUBLIC_PAGES = ["/", "/?site=math", "/leaderboards/models/", "/leaderboards/validators/",
                 "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/", "/api/v1/docs/", "/api/v1/redoc/"]  # fmt: skip
 SIGNED_IN_PAGES = ["/accounts/profile/", "/accounts/notifications/", "/reviews/", "/reviews/curation/",
-                   "/reviews/expertise/", "/builders/", "/webhooks/", "/leaderboards/exports/",
+                   "/reviews/expertise/", "/builders/", "/builders/answers/", "/webhooks/", "/leaderboards/exports/",
                    "/curation/validation/", "/admin/", "/admin/catalog/question/", "/admin/accounts/user/"]  # fmt: skip
 
 # ReDoc's bundle shows a logo from its vendor's CDN: blocked on purpose (no third-party requests).
@@ -30,10 +30,10 @@ BLOCKED_ON_PURPOSE = ("img-src https://cdn.redoc.ly/",)
 def world(transactional_db):
     question = QuestionFactory(site=SiteFactory(slug="math"), title="Sums over primes",
                                body="Is $\\sum_p p^{-2}$ known?\n\n$$\\zeta(2)=\\frac{\\pi^2}{6}$$")  # fmt: skip
-    AnswerFactory(question=question, text="Yes: $P(2) \\approx 0.452$.")
+    answer = AnswerFactory(question=question, text="Yes: $P(2) \\approx 0.452$.")
     curator = UserFactory(username="csp-curator", is_expert=True, is_builder=True, is_staff=True, is_superuser=True)
     user_set_role(user=curator, role="curator", granted=True)
-    return {"question": question}
+    return {"question": question, "entry": answer.model_entry}
 
 
 def visit(page, url) -> list[str]:
@@ -54,7 +54,7 @@ def csp_page(browser):
 
 def test_no_page_violates_the_policy(browser, live_server, world):
     page = csp_page(browser)
-    pages = [*PUBLIC_PAGES, f"/questions/{world['question'].pk}/"]
+    pages = [*PUBLIC_PAGES, f"/questions/{world['question'].pk}/", f"/leaderboards/models/{world['entry'].pk}/"]
     violations = {path: found for path in pages if (found := visit(page, live_server.url + path))}
 
     page.goto(live_server.url + "/accounts/login/")

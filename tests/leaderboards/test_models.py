@@ -51,8 +51,10 @@ def test_models_rank_by_verified_correct_answers_with_filters(client):
     assert (top.submitted, top.verified_correct.successes, top.rank, top.provisional) == (7, 6, 1, False)
     assert top.confirmed.successes == 6 and top.confirmed.trials == 7
     assert rows[1].rank == 2  # clearly worse: its interval lies below the leader's
+    assert [(r.status, r.rank) for r in rows] == [("ranked", 1), ("ranked", 2)]
     [history_row] = model_leaderboard({"site": "history"})
     assert (history_row.entry.name, history_row.provisional) == ("poor", True)  # 3 resolved < 5
+    assert (history_row.status, history_row.rank) == ("tied", None)
     assert [r.entry.name for r in model_leaderboard({"diamond": True})] == ["poor"]
     page = client.get("/leaderboards/models/", {"site": "math"}).content.decode()
     assert "good" in page and "[0.49, 0.97]" in page
@@ -84,7 +86,8 @@ def test_the_public_leaderboard_api(client):
     answers_for(ModelEntryFactory(name="good"), site, ["verified_correct"] * 2)
     leaderboard_tallies_refresh()
     rows = client.get("/api/v1/leaderboards/models/", {"site": "math"}).json()
-    assert rows[0]["name"] == "good" and rows[0]["rank"] == 1 and rows[0]["provisional"] is True
+    assert rows[0]["name"] == "good" and rows[0]["provisional"] is True
+    assert (rows[0]["rank"], rows[0]["status"]) == (None, "tied")  # the only reviewed entry: nothing to rank against
     assert rows[0]["verified_correct"]["successes"] == 2 and 0 < rows[0]["verified_correct"]["low"] < 1
     bad = client.get("/api/v1/leaderboards/models/", {"site": "nowhere"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "site"

@@ -36,9 +36,10 @@ def build(text: str) -> dict:
     expert_domain_grant(user=expert, site=site, curator=curator)
     question = QuestionFactory(site=site, title=text[:500], body=text, category=short, tags=[short])
     QuestionFactory(site=site, title=text[:500], body=text, state=QuestionState.DRAFT, external_id="draft-x")
-    entry = ModelEntryFactory(owner=builder, name=short, display_name=short, organisation=short, version=short)
+    entry = ModelEntryFactory(owner=builder, name=short, display_name=short, organisation=short, version=short,
+                              provider=short, base_model=short, generation_params={short: short})  # fmt: skip
     answer = Answer.objects.create(question=question, model_entry=entry, text=text, reasoning=text, content_hash="x")
-    judge = validator_config_save(name=short, description=text, actor=curator, config={
+    judge = validator_config_save(name=short, description=text, actor=curator, is_primary=True, config={
         "judges": {"default": {"kind": "scripted", "model": "s", "default": "[[Y]]"}}, "pipeline": "vanilla"})
     validation = Validation.objects.create(answer=answer, validator=judge, config_hash=judge.config_hash, state="passed")
     ValidationResult.objects.create(validation=validation, answer=answer, config_hash=judge.config_hash,
@@ -64,12 +65,14 @@ def pages(text: str) -> dict[str, str]:
         wanted = {
             None: {"list": "/", "search": f"/?q={q.title[:20]}", "question": f"/questions/{q.pk}/",
                    "models": "/leaderboards/models/", "validators": "/leaderboards/validators/",
-                   "validator": f"/leaderboards/validators/{judge.pk}/{judge.config_hash}/"},
+                   "validator": f"/leaderboards/validators/{judge.pk}/{judge.config_hash}/",
+                   "model_entry": f"/leaderboards/models/{a.model_entry_id}/"},
             "expert": {"review": f"/reviews/answers/{a.pk}/", "queue": "/reviews/", "question": f"/questions/{q.pk}/",
                        "notifications": "/accounts/notifications/", "profile": "/accounts/profile/"},
             "curator": {"disputes": "/reviews/curation/", "curation": "/curation/", "pipeline": "/curation/pipeline/",
                         "validation": "/curation/validation/"},
-            "builder": {"dashboard": "/builders/", "webhooks": "/webhooks/", "question": f"/questions/{q.pk}/"},
+            "builder": {"dashboard": "/builders/", "answers": "/builders/answers/", "webhooks": "/webhooks/",
+                        "question": f"/questions/{q.pk}/"},
         }  # fmt: skip
         seen = {}
         for persona, urls in wanted.items():
