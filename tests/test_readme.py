@@ -258,6 +258,8 @@ def test_importing_questions(quorum):
 
 @pytest.fixture(scope="module")
 def upload(quorum):
+    if shutil.which("quorum-client", path=quorum.env["PATH"]) is None:
+        pytest.fail(f"quorum-client is not installed in {Path(sys.executable).parent}: run `make setup`")
     result = quorum.journey("upload")
     token = quorum.read_token()
     entries = get_json(f"{quorum.url}/api/v1/model-entries/", token)["results"]
@@ -285,13 +287,16 @@ def test_the_uploaded_answers_get_validated(quorum, upload):
     url = f"{quorum.url}/api/v1/answers/?model_entry={entries[0]['id']}"
     deadline = time.monotonic() + VALIDATION_TIMEOUT_S
     while True:
-        states = {a["question_id"]: a["validation_state"] for a in get_json(url, token)["results"]}
+        answers = get_json(url, token)["results"]
+        states = {a["question_id"]: a["validation_state"] for a in answers}
         if not {"pending", "running"} & set(states.values()):
             break
         if time.monotonic() > deadline:
             pytest.fail(f"still waiting after {VALIDATION_TIMEOUT_S} s: {states}\n{quorum.log_tail()}")
         time.sleep(2)
     assert set(states.values()) <= {"passed", "failed", "abstained"}, states
+    judged_by = {(v["validator"], v["state"]) for a in answers for v in a["validations"]}
+    assert {name for name, _ in judged_by} == {"demo-local"}, judged_by
 
 
 def test_the_validators_library_alone(quorum):
