@@ -4,6 +4,7 @@ FROM python:3.11-slim AS builder
 ARG EXTRAS=""
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY client client
 RUN pip install --no-cache-dir --upgrade pip \
     && pip wheel --no-cache-dir --wheel-dir /wheels ".${EXTRAS:+[$EXTRAS]}"
 
@@ -14,6 +15,7 @@ ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app/platform:/app QUORUM_VAR_DIR=/app/var DJANGO_SETTINGS_MODULE=config.settings
 COPY --from=builder /wheels /wheels
 COPY pyproject.toml README.md /src/
+COPY client /src/client
 RUN python -m venv /venv \
     && /venv/bin/pip install --no-cache-dir --no-index --find-links /wheels "/src${EXTRAS:+[$EXTRAS]}" \
     && rm -rf /wheels /src
