@@ -11,7 +11,8 @@ from workers.queues import ALL_QUEUES
 ROOT = Path(__file__).resolve().parents[1]
 # Every file that reads a variable from the environment.
 ENV_READERS = [ROOT / "platform" / "config" / "settings.py", ROOT / "platform" / "config" / "gunicorn.conf.py",
-               ROOT / "platform" / "ops" / "metrics.py"]  # fmt: skip
+               ROOT / "platform" / "ops" / "metrics.py", ROOT / "platform" / "config" / "env.py",
+               ROOT / "scripts" / "local_judge.py"]  # fmt: skip
 QUORUM_SERVICES = ("migrate", "web", "worker", "beat", "worker-gpu")
 
 

@@ -8,7 +8,15 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = [
     "manage.py", "platform", "validators", "workers", "templates", "static", "tests",
     "compose.yaml", "pyproject.toml", "Makefile", "README.md", ".ci/run", "bench", "docs",
+    "client/quorum_client.py", "scripts/local_judge.py",
 ]  # fmt: skip
+
+
+def test_the_client_folder_holds_the_client_alone():
+    """Run as a script, a file's folder comes first on sys.path: nothing may shadow the stdlib."""
+    modules = [p.name for p in (ROOT / "client").iterdir() if p.suffix in {".py", ".pyc", ".so"} or p.is_dir()
+               and (p / "__init__.py").exists()]  # pip's quorum.egg-info beside it is no module
+    assert modules == ["quorum_client.py"]
 APPS = ["config", "common", "accounts", "catalog"]
 
 

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import threading
 import tomllib
 from pathlib import Path
@@ -299,7 +300,9 @@ def test_pyproject_declares_the_console_script_and_installs_the_one_file():
 def test_the_installed_console_script_runs():
     """`make setup` (pip install -e .) puts quorum-client beside the virtualenv's python."""
     venv_bin = Path(sys.executable).parent
-    scripts = importlib.metadata.distribution("quorum").entry_points.select(group="console_scripts")
+    # The installed distribution, not an egg-info a source folder on sys.path may hold.
+    (installed,) = importlib.metadata.distributions(name="quorum", path=[sysconfig.get_paths()["purelib"]])
+    scripts = installed.entry_points.select(group="console_scripts")
     assert [(s.name, s.value) for s in scripts] == [("quorum-client", "quorum_client:main")], (
         f"quorum-client is not installed in {venv_bin}: run `make setup` (pip install -e .)"
     )
