@@ -3,6 +3,7 @@ import pytest
 from reviews.services import expert_domain_grant
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
+from tests.support.fake_internet import canaries, fake_internet  # noqa: F401 — fixtures
 from tests.support.receiver import Receiver
 from webhooks.services import endpoint_create
 from workers.celery_app import app as celery_app
@@ -46,6 +47,23 @@ def make_endpoint(receiver):
         owner, *, path="/hook", events=("answer.validated", "answer.verified", "question.solved")
     ):
         endpoint = endpoint_create(owner=owner, url=receiver.url(path), event_types=list(events))
+        receiver.secrets[path] = endpoint.secret
+        return endpoint
+
+    return make
+
+
+@pytest.fixture
+def public_endpoint(receiver, fake_internet):
+    """An endpoint at hooks.pub.test, a public address of the fake internet served by the
+    receiver (so the sender treats it as a public host, not an allow-listed internal one)."""
+    port = receiver._server.server_port
+    fake_internet.names["hooks.pub.test"] = ["203.0.113.10"]
+    fake_internet.stand_in[("203.0.113.10", port)] = port
+
+    def make(owner, *, path="/hook", events=("answer.validated",)):
+        url = f"http://hooks.pub.test:{port}{path}"
+        endpoint = endpoint_create(owner=owner, url=url, event_types=list(events))
         receiver.secrets[path] = endpoint.secret
         return endpoint
 
