@@ -103,7 +103,9 @@ class Allowed:
         return host == self.host and (self.ports is ANY_PORT or port in self.ports)
 
 
-ALLOW_ENTRY = re.compile(r"^(?P<host>\[[0-9a-fA-F:.]+\]|[^\s:\[\]/@\\%]+)(?::(?P<port>\d{1,5}|\*))?$")
+ALLOW_ENTRY = re.compile(
+    r"^(?P<host>\[[0-9a-fA-F:.]+\]|[^\s:\[\]/@\\%]+)(?::(?P<port>\d{1,5}|\*))?$"
+)
 
 
 def parse_allow_list(entries: Iterable[str], *, setting: str) -> tuple[Allowed, ...]:
@@ -115,14 +117,22 @@ def parse_allow_list(entries: Iterable[str], *, setting: str) -> tuple[Allowed, 
             raise URLRefused(f"{setting}: {entry!r} is not host, host:port or host:*.")
         host = _normal_host(match["host"].strip("[]"))
         port = match["port"]
-        ports = BARE_HOST_PORTS if port is None else ANY_PORT if port == "*" else frozenset({int(port)})
+        ports = (
+            BARE_HOST_PORTS if port is None else ANY_PORT if port == "*" else frozenset({int(port)})
+        )
         allowed.append(Allowed(host, ports))
     return tuple(allowed)
 
 
 def _normal_host(host: str) -> str:
-    """Lower case, IDNA (UTS 46) for non-ASCII names, without the trailing dot of an FQDN."""
+    """Lower case, IDNA (UTS 46) for non-ASCII names, without the trailing dot of an FQDN;
+    IPv6 compressed."""
     host = host.rstrip(".").lower()
+    if ":" in host:  # an IPv6 literal, in its one compressed spelling
+        try:
+            return ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            raise URLRefused(f"{host} is not a valid IPv6 address.") from None
     if not host.isascii():
         import idna
 
@@ -195,7 +205,9 @@ class OutboundPolicy:
 
     def _checked_address(self, host: str, port: int, *, allow_listed: bool) -> str:
         try:
-            addresses = [ipaddress.ip_address(host).compressed] if _is_ip(host) else resolve(host, port)
+            addresses = (
+                [ipaddress.ip_address(host).compressed] if _is_ip(host) else resolve(host, port)
+            )
         except (socket.gaierror, UnicodeError, OSError):
             raise URLRefused(f"Cannot resolve {host}.") from None
         if not addresses:
@@ -238,7 +250,9 @@ def _origin(url: str) -> tuple[str, str, int]:
     if scheme not in DEFAULT_PORTS:
         raise URLRefused("The URL must be an http(s) URL.")
     if parsed.auth is not None or "@" in re.split(r"[/?#]", url.split("//", 1)[-1], maxsplit=1)[0]:
-        raise URLRefused("The URL may not contain a user name or password (put a token in the path or query).")
+        raise URLRefused(
+            "The URL may not contain a user name or password (put a token in the path or query)."
+        )
     if not parsed.host:
         raise URLRefused("The URL has no host.")
     host = parsed.host.strip("[]") if parsed.host.startswith("[") else parsed.host
@@ -326,7 +340,9 @@ class PinnedBackend(httpcore2.SyncBackend):
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         if (_normal_host(host.strip("[]")), port) != (self.target.host, self.target.port):
             raise httpcore2.ConnectError("not the checked host and port")
-        return super().connect_tcp(self.target.address, port, timeout, local_address, socket_options)
+        return super().connect_tcp(
+            self.target.address, port, timeout, local_address, socket_options
+        )
 
 
 class PinnedTransport(httpx2.HTTPTransport):

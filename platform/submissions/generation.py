@@ -35,7 +35,9 @@ def check_endpoint_url(base_url: str, allowed_hosts: frozenset[str] | list[str])
     """The outbound policy (common.outbound) for a builder's endpoint: when the entry is saved,
     and again when a run starts (the client connects to the address checked then)."""
     try:
-        return OutboundPolicy.from_entries(allowed_hosts, setting=ALLOW_LIST_SETTING).check(base_url)
+        return OutboundPolicy.from_entries(allowed_hosts, setting=ALLOW_LIST_SETTING).check(
+            base_url
+        )
     except URLRefused as exc:
         raise EndpointMisconfigured(str(exc)) from None
 
@@ -69,7 +71,10 @@ class Endpoint:
         # The client retries 429 (honouring Retry-After), 5xx and timeouts with backoff; its
         # HTTP client connects to the checked address only and follows no redirect.
         return openai.OpenAI(
-            base_url=target.url, api_key=key, timeout=self.timeout_s, max_retries=self.max_retries,
+            base_url=target.url,
+            api_key=key,
+            timeout=self.timeout_s,
+            max_retries=self.max_retries,
             http_client=target.httpx_client(timeout=self.timeout_s),
         )
 

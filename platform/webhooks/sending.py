@@ -65,7 +65,9 @@ def post(target: Target, body: str, headers: dict[str, str], *, timeout_s: float
                 stream=True,
             ) as response,
         ):
-            snippet = response.raw.read(SNIPPET_CHARS * 4, decode_content=True) if target.public else b""
+            snippet = (
+                response.raw.read(SNIPPET_CHARS * 4, decode_content=True) if target.public else b""
+            )
             return classify(response.status_code, response.headers.get("Retry-After"), snippet)
     except requests.Timeout:
         return Outcome(error=f"no response within {timeout_s:g} s", retryable=True)

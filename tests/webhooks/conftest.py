@@ -3,7 +3,6 @@ import pytest
 from reviews.services import expert_domain_grant
 from submissions.models import Answer
 from tests.factories import ModelEntryFactory, QuestionFactory, SiteFactory, UserFactory
-from tests.support.fake_internet import canaries, fake_internet  # noqa: F401 — fixtures
 from tests.support.receiver import Receiver
 from webhooks.services import endpoint_create
 from workers.celery_app import app as celery_app

@@ -223,7 +223,9 @@ def test_private_hosts_are_refused_unless_allowed(receiver, builder, settings, s
     port = receiver._server.server_port
     settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "127.0.0.1:1"]  # ports 80, 443 and 1
     with pytest.raises(services.WebhookURLRefused, match=f"allow 127.0.0.1:{port} with"):
-        services.endpoint_create(owner=builder, url=receiver.url(), event_types=["answer.validated"])
+        services.endpoint_create(
+            owner=builder, url=receiver.url(), event_types=["answer.validated"]
+        )
     settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
     endpoint = services.endpoint_create(
         owner=builder, url=receiver.url(), event_types=["answer.validated"]
