@@ -174,10 +174,13 @@ class Target:
         session.mount("https://", adapter)
         return session
 
-    def httpx_client(self, **options) -> httpx2.Client:
+    def httpx_client(self, *, verify=True, **options) -> httpx2.Client:
         """An httpx client (the OpenAI SDK's) that connects to the checked address only."""
         return httpx2.Client(
-            transport=PinnedTransport(self), follow_redirects=False, trust_env=False, **options
+            transport=PinnedTransport(self, verify=verify),
+            follow_redirects=False,
+            trust_env=False,
+            **options,
         )
 
 
@@ -346,8 +349,8 @@ class PinnedBackend(httpcore2.SyncBackend):
 
 
 class PinnedTransport(httpx2.HTTPTransport):
-    def __init__(self, target: Target):
-        super().__init__(trust_env=False)
+    def __init__(self, target: Target, *, verify=True):
+        super().__init__(verify=verify, trust_env=False)
         self.target = target
         self._pool._network_backend = PinnedBackend(target)  # every new connection uses it
 

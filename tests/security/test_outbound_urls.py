@@ -264,6 +264,42 @@ def test_a_generation_run_connects_to_the_address_it_checked(world, builder):
     assert_canary_untouched(world)
 
 
+def test_https_checks_the_certificate_of_the_name_while_connecting_to_the_checked_address(
+    world, canaries, tmp_path
+):
+    """Pinning keeps the name for SNI, the Host header and certificate verification."""
+    import ssl
+
+    import httpx2
+
+    from tests.support.fake_internet import make_certificates
+
+    ca, cert, key = make_certificates(tmp_path, "secure.pub.test")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    secure = canaries(tls=server_side)
+    world.names.update({"secure.pub.test": ["203.0.113.30"], "other.pub.test": ["203.0.113.31"]})
+    world.stand_in.update({("203.0.113.30", secure.port): secure.port,
+                           ("203.0.113.31", secure.port): secure.port})  # fmt: skip
+    target = OutboundPolicy(setting="S").check(f"https://secure.pub.test:{secure.port}/x")
+    with target.requests_session() as session:
+        assert session.get(target.url, verify=ca, timeout=5).status_code == 200
+    with target.httpx_client(verify=ssl.create_default_context(cafile=ca), timeout=5) as client:
+        assert client.get(target.url).status_code == 200
+    assert secure.hits == [("GET", "/x", f"secure.pub.test:{secure.port}")] * 2
+    assert set(world.attempts) == {("203.0.113.30", secure.port)}
+    wrong_name = OutboundPolicy(setting="S").check(f"https://other.pub.test:{secure.port}/x")
+    with wrong_name.requests_session() as session, pytest.raises(requests.exceptions.SSLError):
+        session.get(wrong_name.url, verify=ca, timeout=5)
+    trusted = ssl.create_default_context(cafile=ca)
+    with (
+        wrong_name.httpx_client(verify=trusted) as client,
+        pytest.raises(httpx2.ConnectError, match="certificate"),
+    ):
+        client.get(wrong_name.url)
+    assert len(secure.hits) == 2
+
+
 # --- redirects: an allow-listed canary answers 307 towards another loopback port ----------
 
 

@@ -101,7 +101,9 @@ class Canary:
     """A loopback HTTP server that records every request it gets (`hits`: method, path, Host)
     and answers each with `status`, `headers` and `body`."""
 
-    def __init__(self, status: int = 200, headers: dict | None = None, body: bytes = b"{}"):
+    def __init__(
+        self, status: int = 200, headers: dict | None = None, body: bytes = b"{}", tls=None
+    ):
         from tests.support.loopback import LoopbackServer, QuietHandler
 
         canary = self
@@ -124,9 +126,13 @@ class Canary:
 
         self.server = LoopbackServer(Handler)
         self.port = self.server.server.server_port
+        self.scheme = "http"
+        if tls is not None:  # an ssl.SSLContext for the server side: HTTPS
+            self.server.server.socket = tls.wrap_socket(self.server.server.socket, server_side=True)
+            self.scheme = "https"
 
     def url(self, path: str = "/hook") -> str:
-        return self.server.address(path)
+        return self.server.address(path).replace("http", self.scheme, 1)
 
     def __enter__(self):
         self.server.__enter__()
@@ -149,3 +155,23 @@ def canaries():
     yield start
     for canary in started:
         canary.__exit__(None, None, None)
+
+
+def make_certificates(folder, name: str) -> tuple[str, str, str]:
+    """(CA file, certificate, key): a throw-away CA and a server certificate for `name`."""
+    import subprocess
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+            "-subj", "/CN=Quorum test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")  # fmt: skip
+    openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", f"/CN={name}")
+    (folder / "leaf.ext").write_text(
+        f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+    )
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "leaf.pem", "-days", "1", "-extfile", "leaf.ext")  # fmt: skip
+    return str(folder / "ca.pem"), str(folder / "leaf.pem"), str(folder / "leaf.key")
