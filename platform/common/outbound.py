@@ -155,7 +155,7 @@ class Target:
     host: str
     port: int
     address: str
-    public: bool  # False: non-public, admitted by the allow-list
+    public: bool  # False: a non-public address, admitted by the allow-list
 
     def matches(self, url: str) -> bool:
         """Whether a request to `url` (a redirect, the client's next path) stays on this target."""
@@ -199,14 +199,15 @@ class OutboundPolicy:
         scheme, host, port = _origin(url)
         parsed = parse_url(url)
         allow_listed = any(entry.admits(host, port) for entry in self.allowed)
-        address = self._checked_address(host, port, allow_listed=allow_listed)
+        address, public = self._checked_address(host, port, allow_listed=allow_listed)
         canonical = urllib3.util.Url(
             scheme=scheme, host=f"[{host}]" if ":" in host else host,
             port=parsed.port, path=parsed.path or "/", query=parsed.query,
         ).url  # fmt: skip
-        return Target(canonical, scheme, host, port, address, public=not allow_listed)
+        return Target(canonical, scheme, host, port, address, public=public)
 
-    def _checked_address(self, host: str, port: int, *, allow_listed: bool) -> str:
+    def _checked_address(self, host: str, port: int, *, allow_listed: bool) -> tuple[str, bool]:
+        """The address to connect to, and whether every address of the host is public."""
         try:
             addresses = (
                 [ipaddress.ip_address(host).compressed] if _is_ip(host) else resolve(host, port)
@@ -215,16 +216,17 @@ class OutboundPolicy:
             raise URLRefused(f"Cannot resolve {host}.") from None
         if not addresses:
             raise URLRefused(f"Cannot resolve {host}.")
-        if not allow_listed:
-            for address in addresses:  # every one: the client would be free to pick any
-                reason = non_public_reason(address.split("%")[0])
-                if reason:
-                    where = "is" if _is_ip(host) else "resolves to"
-                    raise URLRefused(
-                        f"{host} {where} a non-public address {address} ({reason}) — not allowed; "
-                        f"an operator can allow {_host_port(host, port)} with {self.setting}."
-                    )
-        return addresses[0]
+        # One non-public record refuses the name (mixed answers are how rebinding starts).
+        refusals = [(a, non_public_reason(a.split("%")[0])) for a in addresses]
+        refusals = [(address, reason) for address, reason in refusals if reason]
+        if refusals and not allow_listed:
+            address, reason = refusals[0]
+            where = "is" if _is_ip(host) else "resolves to"
+            raise URLRefused(
+                f"{host} {where} a non-public address {address} ({reason}) — not allowed; "
+                f"an operator can allow {_host_port(host, port)} with {self.setting}."
+            )
+        return addresses[0], not refusals
 
 
 def _is_ip(host: str) -> bool:
