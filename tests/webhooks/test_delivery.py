@@ -349,3 +349,26 @@ def test_the_database_holds_the_delivery_invariants(receiver, make_endpoint, bui
     for fields in broken:
         with pytest.raises(IntegrityError), transaction.atomic():
             WebhookDelivery.objects.create(**fields)
+
+
+def test_reply_bodies_stored_before_the_policy_are_forgotten(receiver, make_endpoint, builder):
+    """Migration 0003: which receiver was internal is not known any more, so no body stays."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("webhooks.migrations.0003_forget_reply_bodies")
+    endpoint = make_endpoint(builder)
+    stored = {
+        "HTTP 404: <h1>Jenkins</h1> secrets": "HTTP 404",
+        "gave up after 8 attempts; last: HTTP 502: upstream 10.0.0.7": "gave up after 8 attempts; last: HTTP 502",
+        "HTTP 307 (redirects are not followed: register the final URL): moved": "HTTP 307 (redirects are not followed: register the final URL)",
+        "could not connect: Connection refused": "could not connect: Connection refused",
+    }
+    rows = [
+        WebhookDelivery.objects.create(endpoint=endpoint, event_type="webhook.test", message_id=f"msg_{n}",
+                                       payload={}, status="failed", last_error=error)  # fmt: skip
+        for n, error in enumerate(stored)
+    ]
+    migration.forget_reply_bodies(apps, None)
+    assert [WebhookDelivery.objects.get(pk=row.pk).last_error for row in rows] == list(stored.values())
