@@ -307,8 +307,9 @@ def test_https_checks_the_certificate_of_the_name_while_connecting_to_the_checke
 def redirecting(world, canaries, settings):
     forbidden = canaries()
     allowed = canaries(status=307, headers={"Location": forbidden.url("/stolen")})
-    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{allowed.port}"]
-    settings.QUORUM_GENERATION_ALLOWED_HOSTS = [f"127.0.0.1:{allowed.port}"]
+    # The bare host admits ports 80 and 443 only (the check before this policy: every port).
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{allowed.port}", "127.0.0.1"]
+    settings.QUORUM_GENERATION_ALLOWED_HOSTS = [f"127.0.0.1:{allowed.port}", "127.0.0.1"]
     return allowed, forbidden
 
 
