@@ -406,3 +406,15 @@ def _fragment(reason: str) -> str:
     import re
 
     return re.escape(reason)
+
+
+def test_check_deploy_warns_about_bare_hosts_whose_meaning_changed(settings):
+    from webhooks.checks import bare_hosts_in_allow_lists
+
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["hooks.internal", "hooks.internal:8080"]
+    settings.QUORUM_GENERATION_ALLOWED_HOSTS = ["gpu-box:8000"]
+    [warning] = bare_hosts_in_allow_lists(None)
+    assert warning.id == "quorum.W100" and "hooks.internal without a port" in warning.msg
+    assert "QUORUM_WEBHOOK_ALLOWED_HOSTS" in warning.msg
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["hooks.internal:443"]
+    assert bare_hosts_in_allow_lists(None) == []
