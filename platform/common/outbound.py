@@ -360,3 +360,49 @@ class PinnedTransport(httpx2.HTTPTransport):
         if not self.target.matches(str(request.url)):
             raise httpx2.ConnectError("not the checked host and port", request=request)
         return super().handle_request(request)
+
+
+class CheckedAdapter(HTTPAdapter):
+    """For a session that may go to several hosts (a redirect, a configured API): every
+    request, each redirect hop included, is checked by the policy and sent pinned to the
+    address checked for it. A refusal is a `requests.ConnectionError`."""
+
+    def __init__(self, policy: OutboundPolicy):
+        self.policy = policy
+        self._pinned: dict[tuple[str, str, int, str], PinnedAdapter] = {}
+        super().__init__(max_retries=0)
+
+    def send(self, request, **kwargs):
+        try:
+            target = self.policy.check(request.url)
+        except URLRefused as exc:
+            raise requests.ConnectionError(PinnedConnectionRefused(str(exc))) from None
+        key = (target.scheme, target.host, target.port, target.address)
+        if key not in self._pinned:
+            self._pinned[key] = PinnedAdapter(target)
+        return self._pinned[key].send(request, **kwargs)
+
+    def close(self):
+        for adapter in self._pinned.values():
+            adapter.close()
+        super().close()
+
+
+def checked_session(policy: OutboundPolicy) -> requests.Session:
+    """A requests session whose every request passes `policy` (see CheckedAdapter)."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = CheckedAdapter(policy)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def configured_url_policy(url: str, *, setting: str) -> OutboundPolicy:
+    """For a URL the operator configured: its own host and port are allowed (even on a private
+    network); anything else it leads to, a redirect for instance, must be public."""
+    try:
+        scheme, host, port = _origin(url)
+    except URLRefused:
+        return OutboundPolicy(setting=setting)  # every request refused, with the reason
+    return OutboundPolicy(setting=setting, allowed=(Allowed(host, frozenset({port})),))

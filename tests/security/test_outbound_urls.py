@@ -418,3 +418,36 @@ def test_check_deploy_warns_about_bare_hosts_whose_meaning_changed(settings):
     assert "QUORUM_WEBHOOK_ALLOWED_HOSTS" in warning.msg
     settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["hooks.internal:443"]
     assert bare_hosts_in_allow_lists(None) == []
+
+
+# --- Stack Exchange harvests: the configured API, each request and redirect hop checked ----
+
+
+def test_harvests_reach_the_configured_api_and_no_internal_host_it_redirects_to(
+    world, canaries, settings
+):
+    from curation.services import se_client
+    from curation.stackexchange import StackExchangeError
+
+    forbidden = canaries()
+    api = canaries(body=b'{"items": [], "has_more": false, "quota_remaining": 9}')
+    settings.QUORUM_SE_API_URL = api.url("/2.3")  # an operator's choice: loopback is fine
+    assert se_client().unanswered(site="math", page=1).quota_remaining == 9
+    api.status, api.headers = 302, {"Location": forbidden.url("/latest/meta-data/")}
+    with pytest.raises(StackExchangeError, match="unreachable"):
+        se_client().unanswered(site="math", page=1)
+    assert len(api.hits) == 2 and forbidden.hits == []
+
+
+def test_a_redirect_from_the_configured_api_to_a_public_host_is_checked_and_pinned(
+    world, canaries, settings
+):
+    from curation.services import se_client
+
+    mirror = canaries(body=b'{"items": [], "has_more": false, "quota_remaining": 7}')
+    world.names["mirror.pub.test"] = [PUBLIC]
+    world.stand_in[(PUBLIC, mirror.port)] = mirror.port
+    api = canaries(status=301, headers={"Location": f"http://mirror.pub.test:{mirror.port}/2.3/x"})
+    settings.QUORUM_SE_API_URL = api.url("/2.3")
+    assert se_client().unanswered(site="math", page=1).quota_remaining == 7
+    assert mirror.hits == [("GET", mirror.hits[0][1], f"mirror.pub.test:{mirror.port}")]
