@@ -7,6 +7,8 @@ from django.utils.module_loading import import_string
 
 from tests.factories import QuestionFactory, SiteFactory, UserFactory
 
+pytest_plugins = ["tests.support.fake_internet"]  # fake_internet and canaries, for outbound HTTP
+
 
 @pytest.fixture
 def visitor(client):

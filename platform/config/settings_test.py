@@ -8,8 +8,9 @@ os.environ.setdefault("QUORUM_VAR_DIR", os.path.join(os.path.dirname(__file__), 
 
 from config.settings import *  # noqa: E402,F403
 
-QUORUM_GENERATION_ALLOWED_HOSTS = ["127.0.0.1"]  # the tests' local model servers
-QUORUM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the tests' local webhook receivers
+# The tests' local model servers and webhook receivers listen on free loopback ports.
+QUORUM_GENERATION_ALLOWED_HOSTS = ["127.0.0.1:*"]
+QUORUM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1:*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

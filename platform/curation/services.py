@@ -25,6 +25,7 @@ from catalog.services import (
     question_retire,
 )
 from common.errors import DomainError
+from common.outbound import checked_session, configured_url_policy
 from curation import rules as rule_filters
 from curation.models import (
     ACTIVE,
@@ -273,8 +274,12 @@ def candidates_bulk(
 
 
 def se_client(**overrides) -> StackExchangeClient:
+    """The client (pure Python) with a session of the outbound policy: the configured API's
+    host and port, pinned per request; a redirect must lead to a public host (common.outbound)."""
+    policy = configured_url_policy(settings.QUORUM_SE_API_URL, setting="QUORUM_SE_API_URL")
     options = {"base_url": settings.QUORUM_SE_API_URL, "key": settings.QUORUM_SE_API_KEY,
-               "timeout_s": settings.QUORUM_SE_TIMEOUT_S, "page_size": settings.QUORUM_SE_PAGE_SIZE}  # fmt: skip
+               "timeout_s": settings.QUORUM_SE_TIMEOUT_S, "page_size": settings.QUORUM_SE_PAGE_SIZE,
+               "session": checked_session(policy)}  # fmt: skip
     return StackExchangeClient(**{**options, **overrides})
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import openai
 
-from common.net import NonPublicURL, check_public_url
+from common.outbound import OutboundPolicy, Target, URLRefused
 
 SYSTEM_PROMPT = "Please answer the following question comprehensively and accurately."
 RETRYABLE = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
@@ -28,10 +28,17 @@ def check_key_env(name: str) -> None:
         )
 
 
-def check_public_host(base_url: str, allowed_hosts: frozenset[str]) -> None:
+ALLOW_LIST_SETTING = "QUORUM_GENERATION_ALLOWED_HOSTS"
+
+
+def check_endpoint_url(base_url: str, allowed_hosts: frozenset[str] | list[str]) -> Target:
+    """The outbound policy (common.outbound) for a builder's endpoint: when the entry is saved,
+    and again when a run starts (the client connects to the address checked then)."""
     try:
-        check_public_url(base_url, allowed_hosts=allowed_hosts, setting="QUORUM_GENERATION_ALLOWED_HOSTS")
-    except NonPublicURL as exc:
+        return OutboundPolicy.from_entries(allowed_hosts, setting=ALLOW_LIST_SETTING).check(
+            base_url
+        )
+    except URLRefused as exc:
         raise EndpointMisconfigured(str(exc)) from None
 
 
@@ -53,7 +60,7 @@ class Endpoint:
 
     def client(self) -> openai.OpenAI:
         check_key_env(self.key_env)
-        check_public_host(self.base_url, self.allowed_hosts)
+        target = check_endpoint_url(self.base_url, self.allowed_hosts)
         key = "not-needed"
         if self.key_env:
             key = os.environ.get(self.key_env, "")
@@ -61,9 +68,14 @@ class Endpoint:
                 raise EndpointMisconfigured(
                     f"The environment variable {self.key_env} is not set on the worker."
                 )
-        # The client retries 429 (honouring Retry-After), 5xx and timeouts with backoff.
+        # The client retries 429 (honouring Retry-After), 5xx and timeouts with backoff; its
+        # HTTP client connects to the checked address only and follows no redirect.
         return openai.OpenAI(
-            base_url=self.base_url, api_key=key, timeout=self.timeout_s, max_retries=self.max_retries
+            base_url=target.url,
+            api_key=key,
+            timeout=self.timeout_s,
+            max_retries=self.max_retries,
+            http_client=target.httpx_client(timeout=self.timeout_s),
         )
 
 

@@ -1,7 +1,8 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from common.nul import contains_nul
-from submissions.generation import KEY_ENV_PREFIX
+from submissions.generation import KEY_ENV_PREFIX, EndpointMisconfigured, check_endpoint_url
 from submissions.models import Answer, ModelEntry
 
 MAX_PARAMS_BYTES = 20_000
@@ -40,6 +41,15 @@ class ModelEntrySerializer(serializers.ModelSerializer):
         if len(str(value)) > MAX_PARAMS_BYTES:
             raise serializers.ValidationError(f"At most {MAX_PARAMS_BYTES:,} characters.")
         return reject_nul(value)
+
+    def validate_endpoint_base_url(self, value):
+        """The outbound policy: http(s), a public address (or one the operator allow-listed)."""
+        if value:
+            try:
+                check_endpoint_url(value, settings.QUORUM_GENERATION_ALLOWED_HOSTS)
+            except EndpointMisconfigured as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
 
     def validate_endpoint_key_env(self, value):
         if value and not (value.startswith(KEY_ENV_PREFIX) and value.replace("_", "").isalnum()):

@@ -19,6 +19,7 @@ from evaluation.services import validations_for_new_answers
 from submissions.generation import (
     Endpoint,
     EndpointMisconfigured,
+    check_endpoint_url,
     check_key_env,
     describe_error,
     generate_answer,
@@ -96,6 +97,8 @@ def _entry_fields(fields: dict) -> dict:
         raise DomainError(f"Unknown model entry fields: {', '.join(sorted(unknown))}.")
     try:
         check_key_env(fields.get("endpoint_key_env", ""))
+        if fields.get("endpoint_base_url"):  # checked again when a run starts
+            check_endpoint_url(fields["endpoint_base_url"], settings.QUORUM_GENERATION_ALLOWED_HOSTS)
     except EndpointMisconfigured as exc:
         raise DomainError(str(exc)) from None
     return fields

@@ -7,7 +7,10 @@ class EndpointForm(forms.Form):
     url = forms.URLField(
         max_length=500,
         label="URL",
-        help_text="Where Quorum POSTs the events (https recommended).",
+        help_text=(
+            "Where Quorum POSTs the events: a public http(s) URL (https recommended), the final "
+            "one — redirects are not followed."
+        ),
         widget=forms.URLInput(attrs={"placeholder": "https://example.org/quorum-hook", "size": 50}),
     )
     description = forms.CharField(max_length=200, required=False)

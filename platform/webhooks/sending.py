@@ -10,6 +10,8 @@ from email.utils import parsedate_to_datetime
 import requests
 from standardwebhooks import Webhook
 
+from common.outbound import Target
+
 # Besides 5xx: worth another try (RFC 9110: timeout, conflict, too early, too many requests).
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
 SNIPPET_CHARS = 200
@@ -47,18 +49,25 @@ def signed_headers(
     }
 
 
-def post(url: str, body: str, headers: dict[str, str], *, timeout_s: float) -> Outcome:
-    """POST once. Redirects are not followed (a redirect could point inside the network)."""
+def post(target: Target, body: str, headers: dict[str, str], *, timeout_s: float) -> Outcome:
+    """POST once to the checked address. Redirects are not followed (a redirect could point
+    inside the network). The start of the reply is kept only from a public receiver: an
+    allow-listed internal one could answer with a page of the internal network."""
     try:
-        with requests.post(
-            url,
-            data=body.encode(),
-            headers=headers,
-            timeout=timeout_s,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            snippet = response.raw.read(SNIPPET_CHARS * 4, decode_content=True)
+        with (
+            target.requests_session() as session,
+            session.post(
+                target.url,
+                data=body.encode(),
+                headers=headers,
+                timeout=timeout_s,
+                allow_redirects=False,
+                stream=True,
+            ) as response,
+        ):
+            snippet = (
+                response.raw.read(SNIPPET_CHARS * 4, decode_content=True) if target.public else b""
+            )
             return classify(response.status_code, response.headers.get("Retry-After"), snippet)
     except requests.Timeout:
         return Outcome(error=f"no response within {timeout_s:g} s", retryable=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import Question, QuestionState
 from common.errors import DomainError
-from common.net import NonPublicURL, check_public_url
+from common.outbound import OutboundPolicy, Target, URLRefused
 from submissions.models import Answer, ReviewState
 from webhooks import events, selectors, sending
 from webhooks.models import (
@@ -120,17 +120,22 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 
 def _clean_url(url: str) -> str:
     url = (url or "").strip()
+    endpoint_url_check(url)
+    return url
+
+
+def endpoint_url_check(url: str) -> Target:
+    """The outbound policy (common.outbound) for a receiver's URL: at registration, and again
+    before every attempt (what a host name resolves to can change after registration)."""
     if len(url) > 500:
         raise WebhookURLRefused("Keep the URL under 500 characters.")
     try:
-        check_public_url(
-            url,
-            allowed_hosts=frozenset(settings.QUORUM_WEBHOOK_ALLOWED_HOSTS),
-            setting="QUORUM_WEBHOOK_ALLOWED_HOSTS",
+        policy = OutboundPolicy.from_entries(
+            settings.QUORUM_WEBHOOK_ALLOWED_HOSTS, setting="QUORUM_WEBHOOK_ALLOWED_HOSTS"
         )
-    except NonPublicURL as exc:
+        return policy.check(url)
+    except URLRefused as exc:
         raise WebhookURLRefused(str(exc)) from None
-    return url
 
 
 def _clean_event_types(event_types) -> list[str]:
@@ -332,8 +337,8 @@ def _delivery_claim(delivery_id: int, attempt: int) -> WebhookDelivery | None:
 
 def _delivery_send(delivery: WebhookDelivery) -> sending.Outcome:
     endpoint = delivery.endpoint
-    try:  # again: what a host name resolves to can change after registration
-        _clean_url(endpoint.url)
+    try:  # again, and the connection goes to the address checked now
+        target = endpoint_url_check(endpoint.url)
     except WebhookURLRefused as exc:
         return sending.Outcome(error=str(exc)[: sending.MAX_ERROR_CHARS])
     body = sending.body_of(delivery.payload)
@@ -343,7 +348,7 @@ def _delivery_send(delivery: WebhookDelivery) -> sending.Outcome:
         secrets=_signing_secrets(endpoint),
         at=timezone.now(),
     )
-    return sending.post(endpoint.url, body, headers, timeout_s=settings.QUORUM_WEBHOOK_TIMEOUT_S)
+    return sending.post(target, body, headers, timeout_s=settings.QUORUM_WEBHOOK_TIMEOUT_S)
 
 
 def _signing_secrets(endpoint: WebhookEndpoint) -> list[str]:

@@ -47,3 +47,26 @@ def test_a_builder_registers_tests_and_redelivers_a_webhook(
     page.reload()
     assert secret not in page.content()
     assert errors == []
+
+
+def test_a_hostile_url_is_refused_on_the_url_field_at_phone_width(
+    browser, live_server, settings, tmp_path
+):
+    """The parser-differential URL of the attack run: refused with the reason beside the field."""
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = []
+    UserFactory(username="bea", is_builder=True)
+    page = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("bea")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Webhooks").click()
+    for url, reason in (
+        ("http://127.0.0.1:8797\\@pub.test/x", "may not contain backslashes"),
+        ("http://127.0.0.1:8797/hook", "non-public address 127.0.0.1 (loopback)"),
+    ):
+        page.get_by_label("URL").fill(url)
+        page.get_by_role("button", name="Register endpoint").click()
+        expect(page.locator("form[action=\"/webhooks/\"]")).to_contain_text(reason)
+    page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

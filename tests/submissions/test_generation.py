@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from common.errors import DomainError
@@ -166,3 +168,20 @@ def test_a_crashing_endpoint_fails_the_run_instead_of_blocking_the_entry(owner, 
     generation_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "IndexError" in job.last_error
+
+
+def test_saving_an_entry_checks_its_endpoint_url_not_only_the_run(owner, settings):
+    """Refused when saved (service and API), with the address and the setting named."""
+    from submissions.services import model_entry_create, model_entry_update
+
+    settings.QUORUM_GENERATION_ALLOWED_HOSTS = ["127.0.0.1:8000"]
+    for url, reason in (
+        ("http://127.0.0.1:8001/v1", "allow 127.0.0.1:8001 with QUORUM_GENERATION_ALLOWED_HOSTS"),
+        ("http://169.254.169.254/v1", "non-public address 169.254.169.254 (link-local)"),
+        ("ftp://127.0.0.1:8000/v1", "http(s)"),
+    ):
+        with pytest.raises(DomainError, match=re.escape(reason)):
+            model_entry_create(owner=owner, name="m", endpoint_base_url=url)
+    entry = model_entry_create(owner=owner, name="m", endpoint_base_url="http://127.0.0.1:8000/v1")
+    with pytest.raises(DomainError, match="non-public address"):
+        model_entry_update(entry=entry, endpoint_base_url="http://[::1]:8000/v1")

@@ -53,6 +53,23 @@ def make_endpoint(receiver):
 
 
 @pytest.fixture
+def public_endpoint(receiver, fake_internet):
+    """An endpoint at hooks.pub.test, a public address of the fake internet served by the
+    receiver (so the sender treats it as a public host, not an allow-listed internal one)."""
+    port = receiver._server.server_port
+    fake_internet.names["hooks.pub.test"] = ["203.0.113.10"]
+    fake_internet.stand_in[("203.0.113.10", port)] = port
+
+    def make(owner, *, path="/hook", events=("answer.validated",)):
+        url = f"http://hooks.pub.test:{port}{path}"
+        endpoint = endpoint_create(owner=owner, url=url, event_types=list(events))
+        receiver.secrets[path] = endpoint.secret
+        return endpoint
+
+    return make
+
+
+@pytest.fixture
 def math(db):
     return SiteFactory(slug="math", name="Mathematics")
 

@@ -62,16 +62,31 @@ def test_a_server_error_is_retried_with_backoff_then_succeeds(
 
 @pytest.mark.parametrize("status", [400, 401, 404, 410, 413])
 def test_client_errors_fail_at_once_with_a_short_error(
-    sending, receiver, make_endpoint, builder, status
+    sending, receiver, public_endpoint, builder, status
 ):
     receiver.reply(Reply(status, body=b"<html>" + b"x" * 5000 + b"</html>"))
-    delivery = send_test(make_endpoint(builder), sending)
+    delivery = send_test(public_endpoint(builder), sending)
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 1, status)
     assert (
         delivery.last_error.startswith(f"HTTP {status}: <html>xxx")
         and len(delivery.last_error) <= 220
     )
     assert delivery.next_attempt_at is None and len(receiver.requests) == 1
+    assert receiver.requests[0].headers["host"].startswith("hooks.pub.test:")
+
+
+def test_an_internal_receivers_reply_never_reaches_the_page(
+    sending, receiver, make_endpoint, builder, client
+):
+    """An allow-listed internal host may answer with a page of the internal network: only its
+    status is kept, never the start of its body."""
+    receiver.reply(Reply(404, body=b"<h1>Jenkins</h1> internal build secrets"))
+    endpoint = make_endpoint(builder)
+    delivery = send_test(endpoint, sending)
+    assert (delivery.status, delivery.last_error) == ("failed", "HTTP 404")
+    client.force_login(builder)
+    page = client.get(f"/webhooks/{endpoint.pk}/").content.decode()
+    assert "HTTP 404" in page and "Jenkins" not in page and "build secrets" not in page
 
 
 @pytest.mark.parametrize("status", [408, 409, 425, 502, 503])
@@ -205,7 +220,13 @@ def test_private_hosts_are_refused_unless_allowed(receiver, builder, settings, s
         services.endpoint_create(
             owner=builder, url="file:///etc/passwd", event_types=["answer.validated"]
         )
-    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    port = receiver._server.server_port
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "127.0.0.1:1"]  # ports 80, 443 and 1
+    with pytest.raises(services.WebhookURLRefused, match=f"allow 127.0.0.1:{port} with"):
+        services.endpoint_create(
+            owner=builder, url=receiver.url(), event_types=["answer.validated"]
+        )
+    settings.QUORUM_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
     endpoint = services.endpoint_create(
         owner=builder, url=receiver.url(), event_types=["answer.validated"]
     )
@@ -328,3 +349,26 @@ def test_the_database_holds_the_delivery_invariants(receiver, make_endpoint, bui
     for fields in broken:
         with pytest.raises(IntegrityError), transaction.atomic():
             WebhookDelivery.objects.create(**fields)
+
+
+def test_reply_bodies_stored_before_the_policy_are_forgotten(receiver, make_endpoint, builder):
+    """Migration 0003: which receiver was internal is not known any more, so no body stays."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("webhooks.migrations.0003_forget_reply_bodies")
+    endpoint = make_endpoint(builder)
+    stored = {
+        "HTTP 404: <h1>Jenkins</h1> secrets": "HTTP 404",
+        "gave up after 8 attempts; last: HTTP 502: upstream 10.0.0.7": "gave up after 8 attempts; last: HTTP 502",
+        "HTTP 307 (redirects are not followed: register the final URL): moved": "HTTP 307 (redirects are not followed: register the final URL)",
+        "could not connect: Connection refused": "could not connect: Connection refused",
+    }
+    rows = [
+        WebhookDelivery.objects.create(endpoint=endpoint, event_type="webhook.test", message_id=f"msg_{n}",
+                                       payload={}, status="failed", last_error=error)  # fmt: skip
+        for n, error in enumerate(stored)
+    ]
+    migration.forget_reply_bodies(apps, None)
+    assert [WebhookDelivery.objects.get(pk=row.pk).last_error for row in rows] == list(stored.values())
