@@ -128,11 +128,12 @@ def wait_for(predicate, *, timeout_s: float, what: str):
 
 
 @pytest.fixture
-def embedded_broker(settings):
+def embedded_broker(settings, monkeypatch):
     """The embedded spool:// broker for this test, whatever broker the suite runs on (CI: Redis)."""
     from workers.celery_app import app
 
     before = app.conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", "spool://localhost//")  # Celery reads it before its conf
     settings.CELERY_BROKER_URL = app.conf.broker_url = "spool://localhost//"
     fresh_connections(app)
     yield
