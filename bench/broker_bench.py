@@ -118,18 +118,18 @@ def compare(args) -> list[Figure]:
     median = {name: statistics.median(run["seconds"] for run in rows) for name, rows in runs.items()}
     label = f"{args.answers} answers, worker threads x8, judge {JUDGE_DELAY_S * 1000:.0f} ms"
     figures = [
-        Figure(f"embedded broker: {label}: s, median of {args.rounds} (target ratio <= 1.25)",
+        Figure(f"{label}: s, median of {args.rounds} (target ratio <= 1.25)",
                median["embedded spool://"], "same worker on Redis s", median["Redis"]),
-        Figure("embedded broker: s from dispatch to first result",
+        Figure("s from dispatch to first result",
                statistics.median(run["first_s"] for run in runs["embedded spool://"]),
                "on Redis s", statistics.median(run["first_s"] for run in runs["Redis"])),
     ]  # fmt: skip
     if old is not None:
-        figures.append(Figure(f"embedded broker: kombu's file-system transport (before spool://): {label}: s",
+        figures.append(Figure(f"kombu's file-system transport (before spool://): {label}: s",
                               old["seconds"], "same worker on Redis s", median["Redis"]))  # fmt: skip
     errors = sum(run["errors"] for rows in runs.values() for run in rows)
     if errors:
-        figures.append(Figure("embedded broker: validations without a result (errors)", errors))
+        figures.append(Figure("validations without a result (errors)", errors))
     return figures
 
 
