@@ -62,7 +62,7 @@ def start(addr: str, log_path: Path, *, ready_timeout_s: float = 90.0) -> LocalJ
 
 def _answers(url: str) -> bool:
     try:
-        # nosec B310: an http:// URL built from the operator-set QUORUM_DEMO_JUDGE_ADDR
+        # An http:// URL built from the operator-set QUORUM_DEMO_JUDGE_ADDR.
         with urllib.request.urlopen(f"{url}/models", timeout=2) as response:  # noqa: S310  # nosec B310
             return response.status == 200
     except OSError:
