@@ -174,8 +174,7 @@ QUORUM_SWEEP_EVERY_S = env.float("QUORUM_SWEEP_EVERY_S", 30.0)
 OUTBOUND_ENTRY = r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]/@\\%]+)(:(\d{1,5}|\*))?$"
 
 
-def _allow_list(name: str) -> list[str]:
-    entries = env.list(name, [])
+def _allow_list(name: str, entries: list[str]) -> list[str]:
     bad = [entry for entry in entries if not re.match(OUTBOUND_ENTRY, entry)]
     if bad:
         raise ImproperlyConfigured(f"{name}: {bad[0]!r} is not host, host:port or host:*.")
@@ -184,10 +183,12 @@ def _allow_list(name: str) -> list[str]:
 
 # Generation runs call builders' endpoints from the workers: host:port allowed although they
 # resolve to private or loopback addresses (e.g. a model server next to the workers).
-QUORUM_GENERATION_ALLOWED_HOSTS = _allow_list("QUORUM_GENERATION_ALLOWED_HOSTS")
+QUORUM_GENERATION_ALLOWED_HOSTS = _allow_list(
+    "QUORUM_GENERATION_ALLOWED_HOSTS", env.list("QUORUM_GENERATION_ALLOWED_HOSTS", [])
+)
 # Webhooks: host:port allowed although private or loopback; seconds to wait for a receiver;
 # attempts per delivery; the first back-off (tripled per attempt, with jitter, at most 12 hours).
-QUORUM_WEBHOOK_ALLOWED_HOSTS = _allow_list("QUORUM_WEBHOOK_ALLOWED_HOSTS")
+QUORUM_WEBHOOK_ALLOWED_HOSTS = _allow_list("QUORUM_WEBHOOK_ALLOWED_HOSTS", env.list("QUORUM_WEBHOOK_ALLOWED_HOSTS", []))
 QUORUM_WEBHOOK_TIMEOUT_S = env.float("QUORUM_WEBHOOK_TIMEOUT_S", 10.0)
 QUORUM_WEBHOOK_MAX_ATTEMPTS = env.int("QUORUM_WEBHOOK_MAX_ATTEMPTS", 8)
 QUORUM_WEBHOOK_RETRY_S = env.int("QUORUM_WEBHOOK_RETRY_S", 60)
