@@ -167,12 +167,7 @@ class Target:
 
     def requests_session(self) -> requests.Session:
         """A requests session that connects to the checked address only, without proxies."""
-        session = requests.Session()
-        session.trust_env = False
-        adapter = PinnedAdapter(self)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
+        return _session_through(PinnedAdapter(self))
 
     def httpx_client(self, *, verify=True, **options) -> httpx2.Client:
         """An httpx client (the OpenAI SDK's) that connects to the checked address only."""
@@ -390,9 +385,13 @@ class CheckedAdapter(HTTPAdapter):
 
 def checked_session(policy: OutboundPolicy) -> requests.Session:
     """A requests session whose every request passes `policy` (see CheckedAdapter)."""
+    return _session_through(CheckedAdapter(policy))
+
+
+def _session_through(adapter) -> requests.Session:
+    """Every http(s) request of the session goes through `adapter`; no proxies from the environment."""
     session = requests.Session()
     session.trust_env = False
-    adapter = CheckedAdapter(policy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
