@@ -43,7 +43,8 @@ def start(addr: str, log_path: Path, *, ready_timeout_s: float = 90.0) -> LocalJ
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", bundled_model_path(MODEL_ALIAS),
         "--model_alias", MODEL_ALIAS, "--host", host.strip("[]"), "--port", port,
-        "--n_ctx", "4096", "--n_threads", str(min(2, os.cpu_count() or 1)), "--verbose", "False",
+        "--n_ctx", "4096", "--n_threads", str(min(2, os.cpu_count() or 1)), "--seed", "0",
+        "--verbose", "False",
     ]  # fmt: skip
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603

@@ -3,67 +3,14 @@ reached through the real `openai` client. Structure, call counts, token accounti
 retries are asserted, never the tiny model's judgement. Skipped only when llama-cpp-python
 (extra `llm-local`) is not installed."""
 
-import importlib.util
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
-import pytest
 
 import validators
+from tests.support.llama import requires_llama
 from tests.validators.helpers import ANSWER, QUESTION
 from validators.cli import main
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None,
-    reason="llama-cpp-python is not installed (pip install -e '.[llm-local]')",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def llama_server():
-    from validators.backends.llamacpp import bundled_model_path
-
-    port = _free_port()
-    threads = str(min(2, os.cpu_count() or 1))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", bundled_model_path("smollm2"),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-         "--n_threads", threads, "--seed", "0", "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read()[-2000:]!r}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama.cpp server did not become ready in 120 s")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+pytestmark = requires_llama  # the session's llama_server fixture (tests/conftest.py)
 
 
 def config(base, max_tokens, pipeline, parse_retries=1):
