@@ -19,9 +19,13 @@ from catalog.services import (
     question_retire,
 )
 from common import localjudge
-from common.errors import DomainError
 from evaluation.models import ValidatorConfig
-from evaluation.services import replay_start, validator_config_normalise, validator_config_save
+from evaluation.selectors import answers_unjudged
+from evaluation.services import (
+    replay_unjudged_start,
+    validator_config_normalise,
+    validator_config_save,
+)
 from reviews.services import expert_domain_grant
 from submissions.models import ModelEntry
 from submissions.services import answer_submit_bulk, model_entry_create
@@ -116,12 +120,10 @@ def demo_judge_ensure() -> ValidatorConfig | None:
 
 
 def _demo_judge_catch_up(judge: ValidatorConfig | None) -> int:
-    if judge is None:
+    if judge is None or not answers_unjudged(judge).exists():
         return 0
-    try:
-        return replay_start(validator=judge, actor=None, filters={}).total
-    except DomainError:  # every answer already has its result
-        return 0
+    replay, _ = replay_unjudged_start(validator=judge, actor=None)
+    return replay.total
 
 
 def demo_answers_ensure() -> int:
