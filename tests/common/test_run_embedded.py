@@ -24,17 +24,17 @@ def test_without_the_packages_it_says_what_is_missing_and_how_to_fix_it(monkeypa
     assert "make setup-llm" in said and "no judge configured" in said
 
 
-def test_an_address_in_use_by_something_else_is_named(monkeypatch, settings, tmp_path):
-    monkeypatch.setattr(localjudge, "missing_packages", lambda: [])
-    monkeypatch.setattr(localjudge, "start", lambda addr, log: (_ for _ in ()).throw(
-        RuntimeError("the llama.cpp server exited (code 1)")))  # fmt: skip
-    with socket.socket() as busy:
+@requires_llama
+def test_an_address_in_use_by_something_else_is_named(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    with socket.socket() as busy:  # listening, but no HTTP server: the judge cannot bind there
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         settings.QUORUM_DEMO_JUDGE_ADDR = f"127.0.0.1:{busy.getsockname()[1]}"
         process, said = judge_start_output()
     assert process is None
     assert settings.QUORUM_DEMO_JUDGE_ADDR in said and "QUORUM_DEMO_JUDGE_ADDR" in said
+    assert "exited" in said  # the server's own failure, with its log's end
 
 
 @requires_llama
